@@ -1,0 +1,402 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// A Kafka consumer: subscribe or assign, fetch records in batches, seek,
+/// pause and resume, commit explicit offsets, and see rebalances.
+///
+/// Calls marked *blocking* wait on the network; call them from a thread of
+/// your own (the streaming engine has one) or use their `async` variants,
+/// which run them off the cooperative thread pool.
+public final class KafkaConsumer: Sendable {
+    /// The configuration the consumer was created with.
+    public let configuration: KafkaConsumerConfiguration
+    /// Rebalance, commit and background error events, in order. Buffers the
+    /// newest 10,000 events when nobody reads.
+    public let events: AsyncStream<KafkaConsumerEvent>
+
+    let client: RDKafkaClient
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let eventContinuation: AsyncStream<KafkaConsumerEvent>.Continuation
+
+    private struct State {
+        var closed = false
+        var decoder = RDKafkaRecordDecoder()
+        /// An error met while fetching, kept until the records fetched before
+        /// it have been returned.
+        var pendingError: KafkaError?
+    }
+
+    /// Creates a consumer. Every property is validated here; an unknown or
+    /// bad one throws an error naming it.
+    ///
+    /// - Parameters:
+    ///   - onEvent: called synchronously on the fetching thread for each
+    ///     event, before it is queued on ``events``. A `.revoked` handler may
+    ///     commit offsets for the partitions it still owns.
+    public init(
+        configuration: KafkaConsumerConfiguration,
+        logger: Logger = Logger(label: "sluice.kafka.consumer"),
+        onEvent: (@Sendable (KafkaConsumerEvent) -> Void)? = nil
+    ) throws {
+        let callbacks = RDKafkaCallbacks(logger: logger)
+        let (stream, continuation) = AsyncStream<KafkaConsumerEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        callbacks.onConsumerEvent.withLock {
+            $0 = { event in
+                onEvent?(event)
+                continuation.yield(event)
+            }
+        }
+        self.client = try RDKafkaClient(
+            kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks,
+            bootstrapServers: configuration.bootstrapServers)
+        self.configuration = configuration
+        self.logger = logger
+        self.events = stream
+        self.eventContinuation = continuation
+    }
+
+    deinit {
+        eventContinuation.finish()
+        // rd_kafka_destroy (in RDKafkaClient.deinit) closes the consumer if
+        // close() was not called.
+    }
+
+    private func checkOpen(_ what: String) throws {
+        if state.withLock({ $0.closed }) { throw KafkaError.closed(what) }
+        if let fatal = client.fatalError() { throw fatal }
+    }
+
+    // MARK: Subscription and assignment
+
+    /// Joins the group and subscribes to these topics. *Blocking*: checks
+    /// within `timeout` that the cluster is reachable and that every topic
+    /// exists, so a typo fails here rather than as silence later.
+    public func subscribe(topics: [String], timeout: Duration = .seconds(10)) throws {
+        try checkOpen("subscribe")
+        guard configuration.groupID != nil else {
+            throw KafkaError(code: .invalidConfiguration,
+                             message: "subscribe needs a consumer group: set groupID (group.id)", setting: "group.id")
+        }
+        guard !topics.isEmpty else { throw KafkaError(code: .invalidArgument, message: "subscribe needs at least one topic") }
+        for topic in topics { _ = try partitionCount(of: topic, timeout: timeout) }
+        try subscribe(names: topics)
+    }
+
+    /// Subscribes to every topic whose name matches the regular expression
+    /// (librdkafka's syntax); topics created later are picked up.
+    public func subscribe(pattern: String) throws {
+        try checkOpen("subscribe")
+        guard configuration.groupID != nil else {
+            throw KafkaError(code: .invalidConfiguration,
+                             message: "subscribe needs a consumer group: set groupID (group.id)", setting: "group.id")
+        }
+        try subscribe(names: [pattern.hasPrefix("^") ? pattern : "^" + pattern])
+    }
+
+    private func subscribe(names: [String]) throws {
+        let list = try RDKafkaTopicPartitionList(capacity: names.count)
+        for name in names { list.add(KafkaTopicPartition(topic: name, partition: Int32(RD_KAFKA_PARTITION_UA)), offset: nil) }
+        let err = rd_kafka_subscribe(client.handle, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "subscribe to \(names)") }
+    }
+
+    /// Leaves the subscription (and the assignment it gave).
+    public func unsubscribe() throws {
+        try checkOpen("unsubscribe")
+        let err = rd_kafka_unsubscribe(client.handle)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "unsubscribe") }
+    }
+
+    /// Reads exactly these partitions, from the given positions, without a
+    /// group rebalance. Replaces any previous assignment. *Blocking* for the
+    /// check that each topic exists and each partition is in range.
+    public func assign(_ starts: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(10)) throws {
+        try checkOpen("assign")
+        var counts: [String: Int] = [:]
+        for partition in starts.keys {
+            let count: Int
+            if let known = counts[partition.topic] { count = known } else {
+                count = try partitionCount(of: partition.topic, timeout: timeout)
+                counts[partition.topic] = count
+            }
+            guard partition.partition >= 0, Int(partition.partition) < count else {
+                throw KafkaError(code: .unknownPartition,
+                                 message: "cannot assign \(partition): topic '\(partition.topic)' has \(count) partitions")
+            }
+        }
+        let list = try RDKafkaTopicPartitionList(capacity: starts.count)
+        for (partition, start) in starts.sorted(by: { $0.key < $1.key }) {
+            list.add(partition, offset: start.librdkafkaOffset)
+        }
+        let err = rd_kafka_assign(client.handle, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "assign \(starts.keys.sorted())") }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    public func assignment() throws -> [KafkaTopicPartition] {
+        try checkOpen("assignment")
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let err = rd_kafka_assignment(client.handle, &list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError(err, "assignment") }
+        return RDKafkaTopicPartitionList(adopting: list).partitions.sorted()
+    }
+
+    /// The number of partitions of a topic. *Blocking*. Throws
+    /// `unknownTopicOrPartition` naming the topic when it does not exist.
+    public func partitionCount(of topic: String, timeout: Duration = .seconds(10)) throws -> Int {
+        try checkOpen("partitionCount")
+        let metadata = try client.metadata(topic: topic, timeout: timeout)
+        guard let described = metadata.topics.first(where: { $0.name == topic }) else {
+            throw KafkaError(code: .unknownTopicOrPartition, message: "topic '\(topic)' does not exist on \(client.bootstrapServers)")
+        }
+        if let error = described.error {
+            throw KafkaError(code: error, message: "topic '\(topic)' is not available on \(client.bootstrapServers): \(error.name); create it first or check the name")
+        }
+        return described.partitions.count
+    }
+
+    /// Metadata of one topic or of every topic. *Blocking*.
+    public func metadata(topic: String? = nil, timeout: Duration = .seconds(10)) throws -> KafkaClusterMetadata {
+        try checkOpen("metadata")
+        return try client.metadata(topic: topic, timeout: timeout)
+    }
+
+    // MARK: Fetching
+
+    /// Fetches up to `maxRecords` records, waiting at most `timeout` for the
+    /// first one. *Blocking*. Serves rebalance and commit events while it
+    /// waits. Returns an empty array when nothing arrived in time.
+    ///
+    /// Errors librdkafka recovers from by itself (a broker briefly down) are
+    /// logged and sent to ``events``; errors that need the caller (a topic
+    /// that vanished, an offset out of range with `auto.offset.reset=error`,
+    /// a fatal error) are thrown, after the records fetched before them.
+    public func poll(maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100)) throws -> [KafkaRecord] {
+        try checkOpen("poll")
+        if let pending = state.withLock({ state -> KafkaError? in
+            defer { state.pendingError = nil }
+            return state.pendingError
+        }) {
+            throw pending
+        }
+        guard let queue = client.consumerQueue else { return [] }
+        let capacity = max(1, maxRecords)
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
+        defer { messages.deallocate() }
+        let count = rd_kafka_consume_batch_queue(queue, Int32(timeout.timeoutMilliseconds), messages, capacity)
+        guard count >= 0 else {
+            throw KafkaError(rd_kafka_last_error(), "fetch from \(client.bootstrapServers)")
+        }
+        var records: [KafkaRecord] = []
+        records.reserveCapacity(count)
+        var firstError: KafkaError?
+        // Only the fetching thread decodes; the decoder's cache is taken out
+        // of the lock for the loop and put back after.
+        var decoder = state.withLock { $0.decoder }
+        for index in 0..<count {
+            guard let message = messages[index] else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                records.append(decoder.record(from: message))
+            } else if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                continue
+            } else if firstError == nil {
+                firstError = Self.fetchError(message, decoder: &decoder)
+            }
+        }
+        state.withLock { [decoder] in $0.decoder = decoder }
+        if let firstError {
+            if firstError.isFatal || !Self.recoversByItself(firstError.code) {
+                if records.isEmpty { throw firstError }
+                state.withLock { $0.pendingError = firstError }
+            } else {
+                logger.warning("fetch: \(firstError) (librdkafka retries by itself)")
+            }
+        }
+        return records
+    }
+
+    /// Async variant of ``poll(maxRecords:timeout:)``; the wait happens off
+    /// the cooperative thread pool.
+    public func records(maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100)) async throws -> [KafkaRecord] {
+        try await KafkaBlocking.run { try self.poll(maxRecords: maxRecords, timeout: timeout) }
+    }
+
+    private static func recoversByItself(_ code: KafkaError.Code) -> Bool {
+        [.transport, .allBrokersDown, .timedOut, .brokerNotAvailable, .resolve].contains(code)
+    }
+
+    private static func fetchError(_ message: UnsafeMutablePointer<rd_kafka_message_t>, decoder: inout RDKafkaRecordDecoder) -> KafkaError {
+        let m = message.pointee
+        let topic = decoder.topicName(m.rkt)
+        let place = topic.isEmpty ? "consumer" : "\(topic)[\(m.partition)] at offset \(m.offset)"
+        var error = KafkaError(m.err, place)
+        if let text = rd_kafka_message_errstr(message) {
+            error.message = "\(place): \(String(cString: text))"
+        }
+        if m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC {
+            error.isRetriable = false
+            error.message += "; create the topic or fix its name"
+        }
+        return error
+    }
+
+    // MARK: Positions
+
+    /// Moves the fetch position of an assigned partition. *Blocking*.
+    public func seek(_ partition: KafkaTopicPartition, to offset: KafkaStartOffset, timeout: Duration = .seconds(10)) throws {
+        try checkOpen("seek")
+        let list = try RDKafkaTopicPartitionList(capacity: 1)
+        list.add(partition, offset: offset.librdkafkaOffset)
+        if let failure = rd_kafka_seek_partitions(client.handle, list.pointer, Int32(timeout.timeoutMilliseconds)) {
+            throw KafkaError(consuming: failure, "seek \(partition) to \(offset)")
+        }
+        for element in list.elements where element.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(element.error, "seek \(partition) to \(offset)")
+        }
+    }
+
+    /// Stops fetching these partitions until ``resume(_:)``; the assignment stays.
+    public func pause(_ partitions: [KafkaTopicPartition]) throws {
+        try checkOpen("pause")
+        let list = try RDKafkaTopicPartitionList(partitions)
+        let err = rd_kafka_pause_partitions(client.handle, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "pause \(partitions)") }
+    }
+
+    /// Fetches these paused partitions again.
+    public func resume(_ partitions: [KafkaTopicPartition]) throws {
+        try checkOpen("resume")
+        let list = try RDKafkaTopicPartitionList(partitions)
+        let err = rd_kafka_resume_partitions(client.handle, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "resume \(partitions)") }
+    }
+
+    /// The offset of the next record the consumer returns per partition, or
+    /// `nil` when it has no position yet.
+    public func position(_ partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64?] {
+        try checkOpen("position")
+        let list = try RDKafkaTopicPartitionList(partitions)
+        let err = rd_kafka_position(client.handle, list.pointer)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "position of \(partitions)") }
+        return Self.offsets(list)
+    }
+
+    /// The group's committed offsets (offset of the next record to read), or
+    /// `nil` for a partition without one. *Blocking*.
+    public func committed(_ partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) throws -> [KafkaTopicPartition: Int64?] {
+        try checkOpen("committed")
+        let list = try RDKafkaTopicPartitionList(partitions)
+        let err = rd_kafka_committed(client.handle, list.pointer, Int32(timeout.timeoutMilliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "committed offsets of \(partitions)") }
+        for element in list.elements where element.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(element.error, "committed offset of \(element.partition)")
+        }
+        return Self.offsets(list)
+    }
+
+    private static func offsets(_ list: RDKafkaTopicPartitionList) -> [KafkaTopicPartition: Int64?] {
+        var result: [KafkaTopicPartition: Int64?] = [:]
+        for element in list.elements {
+            result[element.partition] = element.offset >= 0 ? element.offset : nil
+        }
+        return result
+    }
+
+    // MARK: Commits
+
+    /// Commits these offsets for the group and waits for the broker's answer.
+    /// Each offset is the *next* record to read (last processed + 1).
+    /// *Blocking*. Partition-level failures are thrown, naming the partition.
+    public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
+        try checkOpen("commit")
+        guard !offsets.isEmpty else { return }
+        let list = try RDKafkaTopicPartitionList(offsets)
+        let err = rd_kafka_commit(client.handle, list.pointer, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.sorted { $0.key < $1.key })") }
+        for element in list.elements where element.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(element.error, "commit offset \(element.offset) of \(element.partition)")
+        }
+    }
+
+    /// Async variant of ``commit(_:)``, run off the cooperative thread pool.
+    public func commit(_ offsets: [KafkaTopicPartition: Int64]) async throws {
+        try await KafkaBlocking.run { try self.commit(offsets) }
+    }
+
+    /// Sends the commit and returns at once; the result arrives as a
+    /// ``KafkaConsumerEvent/committed(_:_:)`` event during a later poll.
+    public func commitAsync(_ offsets: [KafkaTopicPartition: Int64]) throws {
+        try checkOpen("commitAsync")
+        guard !offsets.isEmpty else { return }
+        let list = try RDKafkaTopicPartitionList(offsets)
+        let err = rd_kafka_commit(client.handle, list.pointer, 1)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.sorted { $0.key < $1.key })") }
+    }
+
+    // MARK: Watermarks and group metadata
+
+    /// The low and high watermark of a partition, asked of its leader. *Blocking*.
+    public func watermarks(of partition: KafkaTopicPartition, timeout: Duration = .seconds(10)) throws -> KafkaWatermarks {
+        try checkOpen("watermarks")
+        return try client.queryWatermarks(partition, timeout: timeout)
+    }
+
+    /// The watermarks last seen in fetch responses (no network call); `nil`
+    /// until the partition has been fetched.
+    public func cachedWatermarks(of partition: KafkaTopicPartition) throws -> KafkaWatermarks? {
+        try checkOpen("cachedWatermarks")
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return KafkaWatermarks(low: max(low, 0), high: high)
+    }
+
+    /// This member's group metadata, for
+    /// ``KafkaProducer/sendOffsetsToTransaction(_:groupMetadata:timeout:)``.
+    public func groupMetadata() throws -> KafkaConsumerGroupMetadata {
+        try checkOpen("groupMetadata")
+        guard let metadata = rd_kafka_consumer_group_metadata(client.handle) else {
+            throw KafkaError(code: .state, message: "group metadata: the consumer has no group; set groupID")
+        }
+        defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
+        return try KafkaConsumerGroupMetadata(metadata)
+    }
+
+    // MARK: Close
+
+    /// Leaves the group (revoking partitions through the event handler) and
+    /// stops fetching. *Blocking*. Later calls throw a `state` error.
+    /// Calling it twice is harmless.
+    public func close() throws {
+        let alreadyClosed = state.withLock { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        guard !alreadyClosed else { return }
+        let err = rd_kafka_consumer_close(client.handle)
+        eventContinuation.finish()
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "close consumer") }
+    }
+
+    /// Async variant of ``close()``, run off the cooperative thread pool.
+    public func close() async throws {
+        try await KafkaBlocking.run { try self.close() }
+    }
+}
+
+extension KafkaStartOffset {
+    var librdkafkaOffset: Int64 {
+        switch self {
+        case .beginning: return Int64(RD_KAFKA_OFFSET_BEGINNING)
+        case .end: return Int64(RD_KAFKA_OFFSET_END)
+        case .committed: return Int64(RD_KAFKA_OFFSET_STORED)
+        case .offset(let offset): return offset
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// A record read from Kafka. Key and value are copied once out of
+/// librdkafka's buffer into Swift arrays the record owns.
+public struct KafkaRecord: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// The record's timestamp, with its kind; `nil` when the broker gave none.
+    public var timestamp: KafkaTimestamp?
+    /// The key bytes; `nil` for a record without a key.
+    public var key: [UInt8]?
+    /// The value bytes (empty for a null value).
+    public var value: [UInt8]
+    /// Headers in the order they were written; names may repeat.
+    public var headers: [KafkaHeader]
+
+    public init(
+        topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp? = nil,
+        key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// The record's topic and partition.
+    public var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
+
+    /// The value decoded as UTF-8, or `nil` when it is not valid UTF-8.
+    public var valueString: String? { String(validating: value, as: UTF8.self) }
+
+    /// The key decoded as UTF-8, or `nil` when absent or not valid UTF-8.
+    public var keyString: String? { key.flatMap { String(validating: $0, as: UTF8.self) } }
+}
+
+/// A record header: a name and optional bytes.
+public struct KafkaHeader: Hashable, Sendable {
+    public var name: String
+    public var value: [UInt8]?
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+    public init(name: String, string: String) {
+        self.init(name: name, value: Array(string.utf8))
+    }
+}
+
+/// A record timestamp in milliseconds since the epoch and what it means.
+public struct KafkaTimestamp: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Set by the producer.
+        case createTime
+        /// Set by the broker when it appended the record.
+        case logAppendTime
+    }
+    public var milliseconds: Int64
+    public var kind: Kind
+    public init(milliseconds: Int64, kind: Kind = .createTime) {
+        self.milliseconds = milliseconds
+        self.kind = kind
+    }
+}

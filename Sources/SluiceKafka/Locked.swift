@@ -1,0 +1,15 @@
+import Synchronization
+
+/// A value behind a lock, shareable by reference (closures can capture it,
+/// which a `Mutex` itself cannot be).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<R: Sendable>(_ body: (inout Value) throws -> R) rethrows -> R {
+        try mutex.withLock { try body(&$0) }
+    }
+
+    var value: Value { mutex.withLock { $0 } }
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point; the commands arrive in Sluice.swift.
+print("sluice")
