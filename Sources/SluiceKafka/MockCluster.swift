@@ -108,7 +108,7 @@ private final class MockClusterHandle: @unchecked Sendable {
 
     init(brokers: Int32, logger: Logger) throws {
         callbacks = RDKafkaCallbacks(logger: logger)
-        let config = try RDKafkaConfig(properties: [("client.id", "sluice-mock-cluster")])
+        let config = try RDKafkaConfig(properties: [("client.id", "sluice-mock-cluster"), ("log_level", "3")])
         guard let conf = config.pointer else { throw KafkaError(code: .fail, message: "mock cluster configuration missing") }
         callbacks.install(on: conf, kind: .producer)
         var errorText = [CChar](repeating: 0, count: 512)

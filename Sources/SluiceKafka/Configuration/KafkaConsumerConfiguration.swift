@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a ``KafkaConsumer`` needs, as a value.
 ///
 /// Translated into librdkafka properties in exactly one place
@@ -86,7 +88,9 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("queued.min.messages", String(fetch.queuedMinMessages)),
             ("partition.assignment.strategy", partitionAssignmentStrategy.map(\.rawValue).joined(separator: ",")),
         ]
-        if let groupID { properties.append(("group.id", groupID)) }
+        // librdkafka refuses `assign` without a group id; a consumer that only
+        // assigns gets a private group it never joins (commits still work).
+        properties.append(("group.id", groupID ?? "sluice-unjoined-\(ProcessInfo.processInfo.processIdentifier)"))
         properties += reconnect.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
