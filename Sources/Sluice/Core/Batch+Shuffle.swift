@@ -1,0 +1,65 @@
+/// Hash partitioning of keyed batches: the one shuffle every keyed operator
+/// goes through (Spark's `combineByKey` with a `HashPartitioner`).
+///
+/// Map side: each input partition, in parallel, combines its values per key
+/// into one dictionary per output bucket. Reduce side: each bucket, in
+/// parallel, merges those dictionaries in input-partition order. The result
+/// therefore does not depend on thread timing.
+extension Batch {
+    /// The bucket of `key` among `count` buckets.
+    @inline(__always)
+    static func bucket<K: Hashable>(of key: K, count: Int) -> Int {
+        Int(UInt(bitPattern: key.hashValue) % UInt(count))
+    }
+
+    /// Spark's `combineByKey`: one `(key, combiner)` per distinct key,
+    /// hash-partitioned into `partitionCount` partitions.
+    public func combineByKey<K: Hashable & Sendable, V: Sendable, C: Sendable>(
+        createCombiner: @escaping @Sendable (V) -> C,
+        mergeValue: @escaping @Sendable (C, V) -> C,
+        mergeCombiners: @escaping @Sendable (C, C) -> C,
+        partitionCount: Int
+    ) async -> Batch<(K, C)> where Element == (K, V) {
+        let buckets = max(1, partitionCount)
+        let mapOutputs: [[[K: C]]] = await Parallel.map(partitions) { partition in
+            var local = [[K: C]](repeating: [:], count: buckets)
+            partition.forEach { pair in
+                let (key, value) = pair
+                let b = Batch.bucket(of: key, count: buckets)
+                if let index = local[b].index(forKey: key) {
+                    local[b].values[index] = mergeValue(local[b].values[index], value)
+                } else {
+                    local[b][key] = createCombiner(value)
+                }
+            }
+            return local
+        }
+        return await Self.mergeBuckets(mapOutputs, buckets: buckets, mergeCombiners: mergeCombiners)
+    }
+
+    static func mergeBuckets<K: Hashable & Sendable, C: Sendable>(
+        _ mapOutputs: [[[K: C]]],
+        buckets: Int,
+        mergeCombiners: @escaping @Sendable (C, C) -> C
+    ) async -> Batch<(K, C)> {
+        let reduced: [Partition<(K, C)>] = await Parallel.map(Array(0..<buckets)) { b in
+            var merged: [K: C] = [:]
+            for output in mapOutputs {
+                let part = output[b]
+                if merged.isEmpty {
+                    merged = part
+                    continue
+                }
+                for (key, combiner) in part {
+                    if let index = merged.index(forKey: key) {
+                        merged.values[index] = mergeCombiners(merged.values[index], combiner)
+                    } else {
+                        merged[key] = combiner
+                    }
+                }
+            }
+            return Partition(merged.map { ($0.key, $0.value) })
+        }
+        return Batch<(K, C)>(partitions: reduced)
+    }
+}

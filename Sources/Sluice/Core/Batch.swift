@@ -1,0 +1,88 @@
+/// The data of one stream for one batch time: a list of partitions (Spark's
+/// RDD). Narrow operators are lazy and fused per partition; shuffles and
+/// outputs evaluate the partitions in parallel, one task per partition.
+///
+/// Order: partitions keep their order, and elements keep their order inside a
+/// partition, through narrow operators. Keyed operators hash-partition their
+/// output; the order of keys in their result is unspecified (as in Spark),
+/// but the same for a given process and input whatever the thread timing.
+public struct Batch<Element: Sendable>: Sendable {
+    public var partitions: [Partition<Element>]
+
+    public init(partitions: [Partition<Element>]) {
+        self.partitions = partitions
+    }
+
+    /// A batch of one materialised partition.
+    public init(_ elements: [Element]) {
+        partitions = [Partition(elements)]
+    }
+
+    /// A batch that splits `elements` into `count` contiguous partitions
+    /// (fewer when there are fewer elements; at least one).
+    public init(_ elements: [Element], partitionCount count: Int) {
+        let n = max(1, min(count, elements.count))
+        var parts: [Partition<Element>] = []
+        parts.reserveCapacity(n)
+        for index in 0..<n {
+            let lower = elements.count * index / n
+            let upper = elements.count * (index + 1) / n
+            parts.append(Partition(Array(elements[lower..<upper])))
+        }
+        partitions = parts
+    }
+
+    /// The empty batch (one empty partition).
+    public static var empty: Batch<Element> { Batch([]) }
+
+    /// All elements, partition by partition, evaluated on the calling task.
+    public func collect() -> [Element] {
+        var result: [Element] = []
+        for partition in partitions {
+            partition.forEach { result.append($0) }
+        }
+        return result
+    }
+
+    /// The number of elements.
+    public func count() -> Int {
+        var total = 0
+        for partition in partitions {
+            partition.forEach { _ in total += 1 }
+        }
+        return total
+    }
+
+    /// The batch with every partition evaluated, in parallel.
+    public func materialized() async -> Batch<Element> {
+        if partitions.allSatisfy(\.isMaterialized) { return self }
+        let parts = await Parallel.map(partitions) { $0.materialized() }
+        return Batch(partitions: parts)
+    }
+
+    public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> Batch<T> {
+        Batch<T>(partitions: partitions.map { $0.map(transform) })
+    }
+
+    public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> Batch<Element> {
+        Batch(partitions: partitions.map { $0.filter(isIncluded) })
+    }
+
+    public func flatMap<S: Sequence>(
+        _ transform: @escaping @Sendable (Element) -> S
+    ) -> Batch<S.Element> where S.Element: Sendable {
+        Batch<S.Element>(partitions: partitions.map { $0.flatMap(transform) })
+    }
+
+    /// Applies `transform` to each partition's elements (Spark's `mapPartitions`).
+    public func mapPartitions<T: Sendable>(
+        _ transform: @escaping @Sendable ([Element]) -> [T]
+    ) -> Batch<T> {
+        Batch<T>(partitions: partitions.map { $0.mapElements(transform) })
+    }
+
+    /// The partitions of `self` followed by those of `other` (Spark's RDD union).
+    public func union(_ other: Batch<Element>) -> Batch<Element> {
+        Batch(partitions: partitions + other.partitions)
+    }
+}

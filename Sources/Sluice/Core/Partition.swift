@@ -1,0 +1,91 @@
+/// One partition of a batch: the unit of parallel work (one Kafka partition,
+/// one file, one slice of socket lines, one hash bucket after a shuffle).
+///
+/// A partition is either materialised (an array) or a lazy pipeline of
+/// narrow operators (`map`, `filter`, `flatMap`) over a parent partition,
+/// evaluated by pushing each element through the fused closures — no
+/// intermediate arrays, like Spark's pipelined narrow dependencies.
+public struct Partition<Element: Sendable>: Sendable {
+    enum Storage: Sendable {
+        case elements([Element])
+        case pipeline(@Sendable (_ body: (Element) -> Void) -> Void)
+    }
+
+    let storage: Storage
+
+    /// A materialised partition.
+    public init(_ elements: [Element]) {
+        storage = .elements(elements)
+    }
+
+    /// A lazy partition that produces its elements by calling `body` for each.
+    public init(generator: @escaping @Sendable (_ body: (Element) -> Void) -> Void) {
+        storage = .pipeline(generator)
+    }
+
+    /// Calls `body` for every element, in order.
+    public func forEach(_ body: (Element) -> Void) {
+        switch storage {
+        case .elements(let elements):
+            for element in elements { body(element) }
+        case .pipeline(let run):
+            run(body)
+        }
+    }
+
+    /// The elements, evaluating the pipeline if needed.
+    public func collect() -> [Element] {
+        switch storage {
+        case .elements(let elements):
+            return elements
+        case .pipeline(let run):
+            var result: [Element] = []
+            run { result.append($0) }
+            return result
+        }
+    }
+
+    /// Whether the elements are already computed.
+    public var isMaterialized: Bool {
+        if case .elements = storage { return true }
+        return false
+    }
+
+    /// The partition with its elements computed.
+    public func materialized() -> Partition<Element> {
+        isMaterialized ? self : Partition(collect())
+    }
+
+    public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> Partition<T> {
+        let parent = self
+        return Partition<T> { body in parent.forEach { body(transform($0)) } }
+    }
+
+    public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> Partition<Element> {
+        let parent = self
+        return Partition { body in
+            parent.forEach { if isIncluded($0) { body($0) } }
+        }
+    }
+
+    public func flatMap<S: Sequence>(
+        _ transform: @escaping @Sendable (Element) -> S
+    ) -> Partition<S.Element> where S.Element: Sendable {
+        let parent = self
+        return Partition<S.Element> { body in
+            parent.forEach { element in
+                for inner in transform(element) { body(inner) }
+            }
+        }
+    }
+
+    /// Applies `transform` to the whole partition (Spark's `mapPartitions`).
+    public func mapElements<T: Sendable>(
+        _ transform: @escaping @Sendable ([Element]) -> [T]
+    ) -> Partition<T> {
+        let parent = self
+        return Partition<T> { body in
+            for element in transform(parent.collect()) { body(element) }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Logging
+
+/// The streams, inputs and output operations of one context (Spark's
+/// `DStreamGraph`). Open for additions until the context starts, frozen after.
+final class StreamGraph: Sendable {
+    let batchInterval: Duration
+    let defaultParallelism: Int
+    let printSink: any TextSink
+    let logger: Logger
+
+    private struct State {
+        var frozen = false
+        var zeroTime: Time?
+        var nextNodeID = 0
+        var nextInputID = 0
+        var inputs: [RegisteredInput] = []
+        var outputs: [OutputOperation] = []
+    }
+
+    private let state = Locked(State())
+
+    init(batchInterval: Duration, defaultParallelism: Int, printSink: any TextSink, logger: Logger) {
+        self.batchInterval = batchInterval
+        self.defaultParallelism = defaultParallelism
+        self.printSink = printSink
+        self.logger = logger
+    }
+
+    func nextNodeID() -> Int {
+        state.withLock { state in
+            defer { state.nextNodeID += 1 }
+            return state.nextNodeID
+        }
+    }
+
+    var zeroTime: Time? { state.withLock { $0.zeroTime } }
+    var inputs: [RegisteredInput] { state.withLock { $0.inputs } }
+    var outputs: [OutputOperation] { state.withLock { $0.outputs } }
+    var inputCount: Int { state.withLock { $0.inputs.count } }
+
+    /// Registers the input made by `make` from its id; returns `make`'s stream.
+    func addInput<Stream>(_ make: (Int) -> (RegisteredInput, Stream)) -> Stream {
+        let id = state.withLock { state -> Int in
+            defer { state.nextInputID += 1 }
+            return state.nextInputID
+        }
+        let (input, stream) = make(id)
+        state.withLock { state in
+            // After start the input stays unregistered: its stream never runs,
+            // and attaching an output to it throws `graphFrozen`.
+            if !state.frozen { state.inputs.append(input) }
+        }
+        return stream
+    }
+
+    func addOutput(
+        name: String,
+        node: StreamNode,
+        run: @escaping @Sendable (Time, [OffsetRange]) async throws -> Void
+    ) throws {
+        guard node.graph === self else {
+            throw StreamingError(
+                code: .foreignStream,
+                message: "\(name) was attached to a stream of another StreamingContext; build every stream of a job from the same context")
+        }
+        try state.withLock { state in
+            guard !state.frozen else {
+                throw StreamingError(
+                    code: .graphFrozen,
+                    message: "\(name) was added after the StreamingContext started; define every stream and output operation before calling start()")
+            }
+            let inputIDs = Set(node.lineage().compactMap(\.inputID))
+            state.outputs.append(OutputOperation(
+                index: state.outputs.count, name: name, node: node, inputIDs: inputIDs, run: run))
+        }
+    }
+
+    /// Checks the graph, fixes the zero time and remember durations, and
+    /// refuses further additions.
+    func freeze(zeroTime: Time) throws {
+        let outputs = self.outputs
+        guard !outputs.isEmpty else {
+            throw StreamingError(
+                code: .noOutputOperations,
+                message: "no output operation is registered, so no batch would ever run; add print(), foreachBatch or saveAsTextFiles before start()")
+        }
+        for output in outputs {
+            for node in output.node.lineage() {
+                for parent in node.parents where parent.graph !== self {
+                    throw StreamingError(
+                        code: .foreignStream,
+                        message: "\(node.name) combines streams of two StreamingContexts; build every stream of a job from the same context")
+                }
+                if node.parents.count > 1, let mismatch = node.parents.first(where: { $0.slideDuration != node.slideDuration }) {
+                    throw StreamingError(
+                        code: .invalidDuration,
+                        message: "\(node.name) combines streams with different slide durations (\(mismatch.name): \(mismatch.slideDuration), expected \(node.slideDuration)); window both sides with the same slide first")
+                }
+                let slide = node.slideDuration.wholeMilliseconds
+                let interval = batchInterval.wholeMilliseconds
+                if slide <= 0 || slide % interval != 0 {
+                    throw StreamingError(
+                        code: .invalidDuration,
+                        message: "\(node.name) has slide duration \(node.slideDuration), which is not a positive multiple of the batch interval \(batchInterval)")
+                }
+            }
+        }
+        state.withLock { state in
+            state.frozen = true
+            state.zeroTime = zeroTime
+        }
+        for output in outputs {
+            output.node.remember(atLeast: output.node.slideDuration)
+        }
+    }
+
+    /// Forgets, in every stream, batches no longer needed after `time` ran.
+    func forgetOldBatches(after time: Time) {
+        var seen: Set<Int> = []
+        for output in outputs {
+            for node in output.node.lineage() where seen.insert(node.id).inserted {
+                node.forgetThrough(time - node.rememberDuration)
+            }
+        }
+        for input in inputs where seen.insert(input.node.id).inserted {
+            input.node.forgetThrough(time - input.node.rememberDuration)
+        }
+    }
+
+    /// Drops outputs and inputs so that streams and their closures are freed.
+    func clear() {
+        state.withLock { state in
+            state.outputs = []
+            state.inputs = []
+        }
+    }
+}
+
+/// One registered output operation; runs once per batch, in declaration order.
+struct OutputOperation: Sendable {
+    let index: Int
+    let name: String
+    let node: StreamNode
+    /// The inputs this output's stream reads from (for its offset ranges).
+    let inputIDs: Set<Int>
+    let run: @Sendable (Time, [OffsetRange]) async throws -> Void
+}

@@ -1,0 +1,76 @@
+/// The type-erased part of a `DStream`: its place in the graph, its slide
+/// duration and how long its computed batches must be remembered (Spark's
+/// `DStream` metadata: `slideDuration`, `dependencies`, `rememberDuration`).
+final class StreamNode: Sendable {
+    let id: Int
+    let name: String
+    let slideDuration: Duration
+    let parents: [StreamNode]
+    let graph: StreamGraph
+    /// For input streams, the input's id in the graph.
+    let inputID: Int?
+    /// How much more history than its own remember duration this stream
+    /// needs its parents to keep (a window's length; zero otherwise).
+    let parentRememberExtra: Duration
+    /// Drops remembered batches with time ≤ the given time.
+    let forgetThrough: @Sendable (Time) -> Void
+
+    private let remember = Locked<Duration>(.zero)
+
+    init(
+        name: String,
+        slideDuration: Duration,
+        parents: [StreamNode],
+        graph: StreamGraph,
+        inputID: Int? = nil,
+        parentRememberExtra: Duration = .zero,
+        forgetThrough: @escaping @Sendable (Time) -> Void
+    ) {
+        self.id = graph.nextNodeID()
+        self.name = name
+        self.slideDuration = slideDuration
+        self.parents = parents
+        self.graph = graph
+        self.inputID = inputID
+        self.parentRememberExtra = parentRememberExtra
+        self.forgetThrough = forgetThrough
+    }
+
+    /// How long computed batches of this stream are kept.
+    var rememberDuration: Duration { remember.value }
+
+    /// Ensures batches are kept for at least `duration`, and tells the parents
+    /// what they must keep in turn (Spark's `DStream.remember`).
+    func remember(atLeast duration: Duration) {
+        let updated = remember.withLock { current -> Duration? in
+            guard duration > current else { return nil }
+            current = duration
+            return duration
+        }
+        guard let updated else { return }
+        for parent in parents {
+            parent.remember(atLeast: updated + parentRememberExtra)
+        }
+    }
+
+    /// Whether a batch exists for `time`: after the zero time, on the slide grid.
+    func isTimeValid(_ time: Time) -> Bool {
+        guard let zero = graph.zeroTime else { return false }
+        let elapsed = time.milliseconds - zero.milliseconds
+        let slide = slideDuration.wholeMilliseconds
+        return elapsed > 0 && slide > 0 && elapsed % slide == 0
+    }
+
+    /// This node and all its ancestors, each once.
+    func lineage() -> [StreamNode] {
+        var seen: Set<Int> = []
+        var result: [StreamNode] = []
+        var stack: [StreamNode] = [self]
+        while let node = stack.popLast() {
+            guard seen.insert(node.id).inserted else { continue }
+            result.append(node)
+            stack.append(contentsOf: node.parents)
+        }
+        return result
+    }
+}

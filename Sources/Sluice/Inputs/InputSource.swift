@@ -1,0 +1,100 @@
+import Logging
+
+/// What a source decided one batch contains, decided before the batch runs
+/// and recorded, so that the batch can be computed again from it (for the
+/// Kafka direct stream: one `OffsetRange` per partition).
+public protocol InputPlan: Sendable {
+    /// The offset ranges the batch reads; empty for sources without offsets.
+    var offsetRanges: [OffsetRange] { get }
+    /// How far each source partition is behind after this batch, if known.
+    var partitionLag: [PartitionLag] { get }
+}
+
+extension InputPlan {
+    public var offsetRanges: [OffsetRange] { [] }
+    public var partitionLag: [PartitionLag] { [] }
+}
+
+/// What the scheduler tells a source when it plans the batch for a time.
+public struct PlanningContext: Sendable {
+    /// The time of the batch being planned.
+    public var batchTime: Time
+    /// The context's batch interval.
+    public var batchInterval: Duration
+    /// Records per second for this input allowed by backpressure (Spark's
+    /// `RateController.getLatestRate`), or nil when backpressure is off or
+    /// no estimate exists yet. Combine it with the source's own cap through
+    /// `RateLimit.maxRecordsPerPartition`.
+    public var estimatedRate: Double?
+    /// The context's default number of partitions (cores).
+    public var defaultParallelism: Int
+
+    public init(batchTime: Time, batchInterval: Duration, estimatedRate: Double?, defaultParallelism: Int) {
+        self.batchTime = batchTime
+        self.batchInterval = batchInterval
+        self.estimatedRate = estimatedRate
+        self.defaultParallelism = defaultParallelism
+    }
+}
+
+/// What a source is given when the context starts it.
+public struct SourceContext: Sendable {
+    /// The input's id, unique within the context.
+    public var inputID: Int
+    public var batchInterval: Duration
+    public var defaultParallelism: Int
+    public var logger: Logger
+    /// Counts records a source skipped as undecodable
+    /// (`sluice_input_undecodable_records_total`).
+    public var undecodable: UndecodableRecordCounter
+}
+
+/// An input of a streaming context (Spark's `InputDStream`), e.g. the Kafka
+/// direct stream: at each batch time the scheduler asks it to `plan` the batch
+/// (on the driver, in time order, before the batch runs; the plan's offset
+/// ranges are recorded), and later to `read` the batch's partitions from that
+/// plan — possibly while the previous batch is still being processed.
+///
+/// `read` must depend only on the plan, so that reading the same plan again
+/// (after a crash) gives the same records.
+public protocol InputSource<Element>: AnyObject, Sendable {
+    associatedtype Element: Sendable
+    associatedtype Plan: InputPlan
+
+    /// A short name for logs and errors, e.g. `socket localhost:9999`.
+    var name: String { get }
+
+    /// Called once when the context starts, before the first batch is planned.
+    /// Throw to fail the start (the error ends `awaitTermination`).
+    func start(_ context: SourceContext) async throws
+
+    /// Decides what the batch at `context.batchTime` contains. Calls come in
+    /// strictly increasing batch time, one at a time.
+    func plan(_ context: PlanningContext) async throws -> Plan
+
+    /// The batch's data, one partition per unit of parallel work (e.g. per
+    /// Kafka partition). Return materialised partitions.
+    func read(_ plan: Plan) async throws -> Batch<Element>
+
+    /// Called once when the context stops, after the last batch ran.
+    func stop() async
+}
+
+/// An input source, erased for the scheduler; typed again by its stream.
+struct RegisteredInput: Sendable {
+    let id: Int
+    let name: String
+    let node: StreamNode
+    let start: @Sendable (SourceContext) async throws -> Void
+    let plan: @Sendable (PlanningContext) async throws -> PlannedInput
+    let stop: @Sendable () async -> Void
+}
+
+/// One input's plan for one batch.
+struct PlannedInput: Sendable {
+    let inputID: Int
+    let offsetRanges: [OffsetRange]
+    let partitionLag: [PartitionLag]
+    /// Reads the batch into the input stream; returns the number of records.
+    let read: @Sendable () async throws -> Int
+}

@@ -1,0 +1,9 @@
+extension DStream {
+    /// Replaces every element by the elements of the sequence `transform`
+    /// returns (Spark's `flatMap`).
+    public func flatMap<S: Sequence>(
+        _ transform: @escaping @Sendable (Element) -> S
+    ) -> DStream<S.Element> where S: SendableMetatype, S.Element: Sendable {
+        derived("flatMap") { batch, _ in batch.flatMap(transform) }
+    }
+}
