@@ -42,6 +42,8 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // Deterministic synthetic load (words, access logs, user events).
+        .target(name: "SluiceWorkloads"),
         // Test support: manual clock, batch-by-batch driver, mock-cluster helpers.
         .target(
             name: "SluiceTesting",
@@ -52,14 +54,15 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceKafka",
-                "Sluice",
+                "SluiceWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka", "SluiceTesting"]),
         .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceTesting"]),
-        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting"]),
+        .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
+        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads"]),
     ],
     swiftLanguageModes: [.v6]
 )

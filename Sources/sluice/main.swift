@@ -1,2 +1,0 @@
-// Placeholder entry point; the commands arrive in Sluice.swift.
-print("sluice")
