@@ -41,16 +41,15 @@ public final class KafkaConsumer: Sendable {
         logger: Logger = Logger(label: "sluice.kafka.consumer"),
         onEvent: (@Sendable (KafkaConsumerEvent) -> Void)? = nil
     ) throws {
-        let callbacks = RDKafkaCallbacks(logger: logger)
         let (stream, continuation) = AsyncStream<KafkaConsumerEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        callbacks.onConsumerEvent.withLock {
-            $0 = { event in
-                onEvent?(event)
-                continuation.yield(event)
-            }
+        let userHandler = onEvent
+        let handler: @Sendable (KafkaConsumerEvent) -> Void = { event in
+            userHandler?(event)
+            continuation.yield(event)
         }
         self.client = try RDKafkaClient(
-            kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks,
+            kind: .consumer, properties: configuration.librdkafkaProperties,
+            callbacks: RDKafkaCallbacks(logger: logger, onConsumerEvent: handler),
             bootstrapServers: configuration.bootstrapServers)
         self.configuration = configuration
         self.logger = logger
@@ -170,10 +169,13 @@ public final class KafkaConsumer: Sendable {
     /// first one. *Blocking*. Serves rebalance and commit events while it
     /// waits. Returns an empty array when nothing arrived in time.
     ///
-    /// Errors librdkafka recovers from by itself (a broker briefly down) are
-    /// logged and sent to ``events``; errors that need the caller (a topic
-    /// that vanished, an offset out of range with `auto.offset.reset=error`,
-    /// a fatal error) are thrown, after the records fetched before them.
+    /// Errors librdkafka recovers from by itself (a broker briefly down, a
+    /// fetch request that failed with a broker error; librdkafka fetches
+    /// again after a backoff) are logged and sent to ``events``; errors that
+    /// need the caller (a topic that vanished, an offset out of range with
+    /// `auto.offset.reset=error`, an authorization failure, a missed
+    /// `max.poll.interval.ms`, a fatal error) are thrown, after the records
+    /// fetched before them.
     public func poll(maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100)) throws -> [KafkaRecord] {
         try checkOpen("poll")
         if let pending = state.withLock({ state -> KafkaError? in
@@ -210,11 +212,12 @@ public final class KafkaConsumer: Sendable {
         }
         state.withLock { [decoder] in $0.decoder = decoder }
         if let firstError {
-            if firstError.isFatal || !Self.recoversByItself(firstError.code) {
+            if Self.needsCaller(firstError) {
                 if records.isEmpty { throw firstError }
                 state.withLock { $0.pendingError = firstError }
             } else {
                 logger.warning("fetch: \(firstError) (librdkafka retries by itself)")
+                client.callbacks.emit(.error(firstError))
             }
         }
         return records
@@ -226,8 +229,16 @@ public final class KafkaConsumer: Sendable {
         try await KafkaBlocking.run { try self.poll(maxRecords: maxRecords, timeout: timeout) }
     }
 
-    private static func recoversByItself(_ code: KafkaError.Code) -> Bool {
-        [.transport, .allBrokersDown, .timedOut, .brokerNotAvailable, .resolve].contains(code)
+    /// Whether a fetch error needs the caller. librdkafka keeps fetching
+    /// after every other consumer error (a broker down, a fetch that failed
+    /// with `REQUEST_TIMED_OUT` or another broker error is retried after
+    /// `fetch.error.backoff.ms`), so those are informational: thrown, they
+    /// would stop a job for a blip that heals by itself.
+    private static func needsCaller(_ error: KafkaError) -> Bool {
+        error.isFatal || [
+            .unknownTopicOrPartition, .unknownTopic, .unknownPartition, .offsetOutOfRange, .autoOffsetReset,
+            .topicAuthorizationFailed, .groupAuthorizationFailed, .maxPollExceeded, .fatal,
+        ].contains(error.code)
     }
 
     private static func fetchError(_ message: UnsafeMutablePointer<rd_kafka_message_t>, decoder: inout RDKafkaRecordDecoder) -> KafkaError {

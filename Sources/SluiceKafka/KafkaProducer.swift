@@ -44,32 +44,31 @@ public final class KafkaProducer: Sendable {
         logger: Logger = Logger(label: "sluice.kafka.producer"),
         onDelivery: (@Sendable (KafkaDeliveryReport) -> Void)? = nil
     ) throws {
-        let callbacks = RDKafkaCallbacks(logger: logger)
+        let state = Locked(State())
+        let userHandler = onDelivery
+        let handler: @Sendable (RDKafkaDelivery) -> Void = { delivery in
+            let report = KafkaDeliveryReport(
+                id: delivery.id, topic: delivery.topic, partition: delivery.partition,
+                offset: delivery.offset, error: delivery.error)
+            let waiter = state.withLock { state -> CheckedContinuation<KafkaDeliveryReport, any Error>? in
+                if let error = delivery.error {
+                    state.failed += 1
+                    if state.firstFailure == nil { state.firstFailure = error }
+                } else {
+                    state.delivered += 1
+                }
+                return state.waiting.removeValue(forKey: delivery.id)
+            }
+            userHandler?(report)
+            waiter?.resume(returning: report)
+        }
         self.client = try RDKafkaClient(
-            kind: .producer, properties: configuration.librdkafkaProperties, callbacks: callbacks,
+            kind: .producer, properties: configuration.librdkafkaProperties,
+            callbacks: RDKafkaCallbacks(logger: logger, onDelivery: handler),
             bootstrapServers: configuration.bootstrapServers)
         self.configuration = configuration
         self.logger = logger
-        self.state = Locked(State())
-        let state = self.state
-        callbacks.onDelivery.withLock {
-            $0 = { delivery in
-                let report = KafkaDeliveryReport(
-                    id: delivery.id, topic: delivery.topic, partition: delivery.partition,
-                    offset: delivery.offset, error: delivery.error)
-                let waiter = state.withLock { state -> CheckedContinuation<KafkaDeliveryReport, any Error>? in
-                    if let error = delivery.error {
-                        state.failed += 1
-                        if state.firstFailure == nil { state.firstFailure = error }
-                    } else {
-                        state.delivered += 1
-                    }
-                    return state.waiting.removeValue(forKey: delivery.id)
-                }
-                onDelivery?(report)
-                waiter?.resume(returning: report)
-            }
-        }
+        self.state = state
         startPolling()
     }
 
@@ -102,7 +101,8 @@ public final class KafkaProducer: Sendable {
         pollerDone.wait()
     }
 
-    private func checkOpen(_ what: String) throws {
+    /// Throws when the producer is closed or has met a fatal error.
+    func checkOpen(_ what: String) throws {
         if state.withLock({ $0.closed }) { throw KafkaError.closed(what) }
         if let fatal = client.fatalError() { throw fatal }
     }
@@ -118,7 +118,7 @@ public final class KafkaProducer: Sendable {
             defer { state.nextID &+= 1 }
             return state.nextID
         }
-        let deadline = ContinuousClock.now + configuration.messageTimeout
+        let deadline = ContinuousClock.now + configuration.effectiveMessageTimeout
         while true {
             let err = RDKafkaProduce.produce(client.handle, message, id: id)
             switch err {
@@ -130,13 +130,24 @@ public final class KafkaProducer: Sendable {
             case RD_KAFKA_RESP_ERR__FATAL:
                 throw client.fatalError() ?? KafkaError(err, "send to \(message.topic)")
             default:
-                var error = KafkaError(err, "send to \(message.topic)\(message.partition.map { "[\($0)]" } ?? "")")
-                if err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC {
-                    error.message += "; check the topic name and its partition count"
-                }
-                throw error
+                throw sendError(err, message)
             }
         }
+    }
+
+    /// The error for a record librdkafka refused to enqueue, with the fix.
+    private func sendError(_ err: rd_kafka_resp_err_t, _ message: KafkaProducerMessage) -> KafkaError {
+        var error = KafkaError(err, "send to \(message.topic)\(message.partition.map { "[\($0)]" } ?? "")")
+        switch err {
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+            error.message += "; check the topic name and its partition count"
+        case RD_KAFKA_RESP_ERR__STATE where configuration.transactionalID != nil:
+            error.message += "; a transactional producer sends only inside a transaction: "
+                + "call initTransactions() once, then beginTransaction()"
+        default:
+            break
+        }
+        return error
     }
 
     /// Sends a record and waits for its delivery report; throws the delivery
@@ -156,7 +167,7 @@ public final class KafkaProducer: Sendable {
             let waiter = state.withLock { $0.waiting.removeValue(forKey: id) }
             let error = err == RD_KAFKA_RESP_ERR__FATAL
                 ? (client.fatalError() ?? KafkaError(err, "send to \(message.topic)"))
-                : KafkaError(err, "send to \(message.topic)")
+                : self.sendError(err, message)
             waiter?.resume(throwing: error)
         }
         if let error = report.error { throw error }

@@ -8,15 +8,22 @@ import Synchronization
 final class RDKafkaCallbacks: Sendable {
     let logger: Logger
     /// Called on the polling thread for rebalance and commit events, and for
-    /// errors librdkafka reports outside a call.
-    let onConsumerEvent: Mutex<(@Sendable (KafkaConsumerEvent) -> Void)?> = Mutex(nil)
+    /// errors librdkafka reports outside a call. Set once: closures kept in
+    /// a generic lock and read back per call pile up reabstraction thunks.
+    let onConsumerEvent: (@Sendable (KafkaConsumerEvent) -> Void)?
     /// Called on the producer's poll thread for each delivery report.
-    let onDelivery: Mutex<(@Sendable (RDKafkaDelivery) -> Void)?> = Mutex(nil)
+    let onDelivery: (@Sendable (RDKafkaDelivery) -> Void)?
     /// The last error librdkafka reported through its error callback.
     let lastError: Mutex<KafkaError?> = Mutex(nil)
 
-    init(logger: Logger) {
+    init(
+        logger: Logger,
+        onConsumerEvent: (@Sendable (KafkaConsumerEvent) -> Void)? = nil,
+        onDelivery: (@Sendable (RDKafkaDelivery) -> Void)? = nil
+    ) {
         self.logger = logger
+        self.onConsumerEvent = onConsumerEvent
+        self.onDelivery = onDelivery
     }
 
     func install(on conf: OpaquePointer, kind: RDKafkaClient.Kind) {
@@ -39,8 +46,7 @@ final class RDKafkaCallbacks: Sendable {
     }
 
     func emit(_ event: KafkaConsumerEvent) {
-        let handler = onConsumerEvent.withLock { $0 }
-        handler?(event)
+        onConsumerEvent?(event)
     }
 }
 
@@ -160,6 +166,5 @@ private let rdkafkaDeliveryCallback: @convention(c) (
         ? nil : KafkaError(m.err, "delivery to \(topic)[\(m.partition)]")
     let delivery = RDKafkaDelivery(
         id: UInt(bitPattern: m._private), topic: topic, partition: m.partition, offset: m.offset, error: error)
-    let handler = context.onDelivery.withLock { $0 }
-    handler?(delivery)
+    context.onDelivery?(delivery)
 }
