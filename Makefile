@@ -1,0 +1,48 @@
+# Sluice — the two commands: `make demo` and `make test`.
+# Each installs the Debian packages it needs when they are missing.
+
+SWIFT ?= swift
+APT_PACKAGES := librdkafka-dev libsqlite3-dev
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: all build deps test test-kafka test-core demo bench bench-consume clean
+
+all: build
+
+## deps: install librdkafka and SQLite development packages when missing
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@pkg-config --exists rdkafka || { echo "librdkafka not found by pkg-config (rdkafka.pc)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+## test: the whole suite (unit, mock-cluster integration, separate processes)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-kafka: deps
+	$(SWIFT) test --filter SluiceKafkaTests
+
+test-core: deps
+	$(SWIFT) test --filter SluiceTests
+
+## demo: embedded Kafka cluster, load generator and a live consumer
+demo: deps
+	$(SWIFT) build -c release --product sluice
+	bash scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/sluice"
+
+## bench-consume: 1,000,000 records, C reader vs KafkaConsumer (release build)
+bench-consume: deps
+	bash Benchmarks/consume/run.sh
+
+bench: bench-consume
+
+clean:
+	rm -rf .build
