@@ -6,8 +6,14 @@ import CRdKafka
 /// close it and create a new one).
 extension KafkaProducer {
     private func transactional(_ what: String) throws {
+        // A closed producer, or one with a fatal error, refuses the call
+        // itself: librdkafka's transaction state does not always follow a
+        // fatal error (begin still succeeds after one), which would let a
+        // fenced producer open a transaction.
+        try checkOpen(what)
         guard configuration.transactionalID != nil else {
-            throw KafkaError(code: .state,
+            // librdkafka answers _NOT_CONFIGURED here too; this message names the fix.
+            throw KafkaError(code: .notConfigured,
                              message: "\(what): the producer is not transactional; set transactionalID (transactional.id)",
                              setting: "transactional.id")
         }

@@ -20,7 +20,9 @@ public struct KafkaProducerConfiguration: Sendable {
     public var compression: KafkaCompression = .none
     /// How long the producer waits to fill a batch. Default: 5 ms.
     public var linger: Duration = .milliseconds(5)
-    /// A record not acknowledged in this time fails with `messageTimedOut`. Default: 300 s.
+    /// A record not acknowledged in this time fails with `messageTimedOut`.
+    /// A transactional producer uses at most ``transactionTimeout`` (librdkafka
+    /// refuses a longer one). Default: 300 s.
     public var messageTimeout: Duration = .seconds(300)
     /// Most records held in the local queue before `send` waits. Default: 100,000.
     public var queueBufferingMaxMessages: Int = 100_000
@@ -45,7 +47,7 @@ public struct KafkaProducerConfiguration: Sendable {
             ("enable.idempotence", (enableIdempotence || transactionalID != nil) ? "true" : "false"),
             ("compression.codec", compression.rawValue),
             ("linger.ms", linger.kafkaMilliseconds),
-            ("message.timeout.ms", messageTimeout.kafkaMilliseconds),
+            ("message.timeout.ms", effectiveMessageTimeout.kafkaMilliseconds),
             ("queue.buffering.max.messages", String(queueBufferingMaxMessages)),
         ]
         if let transactionalID {
@@ -55,6 +57,15 @@ public struct KafkaProducerConfiguration: Sendable {
         properties += reconnect.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
+    }
+}
+
+extension KafkaProducerConfiguration {
+    /// librdkafka refuses `message.timeout.ms` > `transaction.timeout.ms`, so a
+    /// transactional producer with the defaults (300 s vs 60 s) would not
+    /// start; the message timeout is capped at the transaction timeout.
+    var effectiveMessageTimeout: Duration {
+        transactionalID == nil ? messageTimeout : min(messageTimeout, transactionTimeout)
     }
 }
 

@@ -30,10 +30,21 @@ extension KafkaError.Code {
     /// The call is not allowed in the client's current state (for example,
     /// the client is closed, or a transaction was not begun).
     public static let state = Self(RD_KAFKA_RESP_ERR__STATE)
+    /// The feature needs a setting that is not configured (for example, the
+    /// transactional API without `transactional.id`).
+    public static let notConfigured = Self(RD_KAFKA_RESP_ERR__NOT_CONFIGURED)
     /// A fatal error was raised earlier; the client must be recreated.
     public static let fatal = Self(RD_KAFKA_RESP_ERR__FATAL)
     /// The offset is out of range for the partition.
     public static let offsetOutOfRange = Self(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
+    /// No committed offset and `auto.offset.reset` is `error`, or the reset failed.
+    public static let autoOffsetReset = Self(RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+    /// The consumer did not poll within `max.poll.interval.ms` and left the group.
+    public static let maxPollExceeded = Self(RD_KAFKA_RESP_ERR__MAX_POLL_EXCEEDED)
+    /// The client may not read or write this topic.
+    public static let topicAuthorizationFailed = Self(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+    /// The client may not use this consumer group.
+    public static let groupAuthorizationFailed = Self(RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
     /// The consumer group is rebalancing.
     public static let rebalanceInProgress = Self(RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
     /// Another producer with the same transactional id took over.

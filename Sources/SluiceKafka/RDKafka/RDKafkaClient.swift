@@ -75,17 +75,19 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Fetches metadata for one topic, or all topics when `topic` is nil.
+    ///
+    /// A request naming one topic makes brokers with topic auto-creation on
+    /// (librdkafka's mock cluster always, many real brokers by default)
+    /// create it with default settings, so a typo would silently become a
+    /// new topic. The request therefore always asks for all topics and the
+    /// caller's topic is filtered out of the answer: an unknown topic is
+    /// simply absent.
     func metadata(topic: String?, timeout: Duration) throws -> KafkaClusterMetadata {
-        var topicHandle: OpaquePointer?
-        if let topic {
-            topicHandle = rd_kafka_topic_new(handle, topic, nil)
-            guard topicHandle != nil else {
-                throw KafkaError(code: .invalidArgument, message: "topic name '\(topic)' is not valid")
-            }
+        if let topic, topic.isEmpty || topic.utf8.count > 249 {
+            throw KafkaError(code: .invalidArgument, message: "topic name '\(topic)' is not valid")
         }
-        defer { if let topicHandle { rd_kafka_topic_destroy(topicHandle) } }
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(handle, topic == nil ? 1 : 0, topicHandle, &metadata, Int32(timeout.timeoutMilliseconds))
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(timeout.timeoutMilliseconds))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
             var error = KafkaError(err, "metadata request to \(bootstrapServers) failed")
             if err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT {
@@ -95,7 +97,9 @@ final class RDKafkaClient: @unchecked Sendable {
             throw error
         }
         defer { rd_kafka_metadata_destroy(metadata) }
-        return KafkaClusterMetadata(metadata.pointee)
+        let all = KafkaClusterMetadata(metadata.pointee)
+        guard let topic else { return all }
+        return KafkaClusterMetadata(brokers: all.brokers, topics: all.topics.filter { $0.name == topic })
     }
 
     /// Low and high watermarks, asked of the partition leader.
