@@ -1,0 +1,139 @@
+import Foundation
+import SluiceKafka
+import SluiceTesting
+import Synchronization
+import XCTest
+
+/// Committed offsets and group membership. Joining a group takes ~3 s on the
+/// mock, so only one test joins (two members, once each).
+final class ConsumerGroupTests: XCTestCase {
+    /// Explicit offsets committed by one consumer are where the next
+    /// consumer of the same group starts; no group join is needed (assign
+    /// with `.committed`), so this test is fast.
+    func testCommittedOffsetsAreWhereANewConsumerOfTheGroupResumes() throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("resume")
+        let group = KafkaTestEnvironment.uniqueName("resume-group")
+        try cluster.createTopic(topic, partitions: 2)
+        try KafkaTestSupport.produce(100, to: topic, partitions: 2, bootstrap: cluster.bootstrapServers)
+        let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+        let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+
+        let first = try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(
+            bootstrap: cluster.bootstrapServers, groupID: group))
+        XCTAssertEqual(try first.committed([p0, p1]), [p0: nil, p1: nil], "a fresh group has no committed offsets")
+        try first.assign([p0: .committed, p1: .committed])
+        let read = try KafkaTestSupport.consume(first, count: 100, timeout: .seconds(15))
+        XCTAssertEqual(read.count, 100)
+        // "Processed" up to offset 19 of p0 and 34 of p1: commit the next to read.
+        try first.commit([p0: 20, p1: 35])
+        XCTAssertEqual(try first.committed([p0, p1]), [p0: 20, p1: 35])
+        try first.close()
+
+        let second = try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(
+            bootstrap: cluster.bootstrapServers, groupID: group))
+        defer { try? second.close() }
+        XCTAssertEqual(try second.committed([p0, p1]), [p0: 20, p1: 35])
+        try second.assign([p0: .committed, p1: .committed])
+        let resumed = try KafkaTestSupport.consume(second, count: 45, timeout: .seconds(15))
+        var offsets: [Int32: [Int64]] = [:]
+        for record in resumed { offsets[record.partition, default: []].append(record.offset) }
+        XCTAssertEqual(offsets[0], Array(20..<50))
+        XCTAssertEqual(offsets[1], Array(35..<50))
+        XCTAssertEqual(try second.poll(maxRecords: 100, timeout: .milliseconds(300)).count, 0, "nothing beyond the log end")
+        XCTAssertEqual(try second.position([p0, p1]), [p0: 50, p1: 50])
+    }
+
+    /// Two members of one group split the partitions; when one closes, the
+    /// other is given its partitions (revoked/assigned events on both sides)
+    /// and resumes them at the offsets the leaver committed.
+    func testTwoMembersSplitPartitionsAndTheSurvivorTakesOverAtCommittedOffsets() throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("split")
+        let group = KafkaTestEnvironment.uniqueName("split-group")
+        try cluster.createTopic(topic, partitions: 4)
+        try KafkaTestSupport.produce(400, to: topic, partitions: 4, bootstrap: cluster.bootstrapServers)
+        let all = KafkaTestSupport.partitions(topic, 4)
+
+        let eventsA = EventLog()
+        let eventsB = EventLog()
+        let configuration = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: group)
+        let a = try KafkaConsumer(configuration: configuration, onEvent: eventsA.append)
+        let b = try KafkaConsumer(configuration: configuration, onEvent: eventsB.append)
+        defer { try? b.close() }
+        try a.subscribe(topics: [topic])
+        try b.subscribe(topics: [topic])
+
+        // Both members poll until the group settled with each owning a share.
+        var recordsA: [KafkaRecord] = []
+        var recordsB: [KafkaRecord] = []
+        var assignedA: [KafkaTopicPartition] = []
+        var assignedB: [KafkaTopicPartition] = []
+        let settleDeadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < settleDeadline {
+            recordsA += try a.poll(timeout: .milliseconds(50))
+            recordsB += try b.poll(timeout: .milliseconds(50))
+            assignedA = try a.assignment()
+            assignedB = try b.assignment()
+            if !assignedA.isEmpty, !assignedB.isEmpty, (assignedA + assignedB).sorted() == all,
+                recordsA.count + recordsB.count == 400
+            {
+                break
+            }
+        }
+        XCTAssertEqual((assignedA + assignedB).sorted(), all, "the members share all partitions")
+        XCTAssertEqual(Set(assignedA).intersection(assignedB), [], "no partition is owned twice")
+        XCTAssertFalse(assignedA.isEmpty, "A got a share")
+        XCTAssertFalse(assignedB.isEmpty, "B got a share")
+        XCTAssertEqual(recordsA.count + recordsB.count, 400)
+        XCTAssertTrue(recordsA.allSatisfy { assignedA.contains($0.topicPartition) })
+        XCTAssertTrue(recordsB.allSatisfy { assignedB.contains($0.topicPartition) })
+        XCTAssertEqual(eventsA.lastAssigned, assignedA)
+        XCTAssertEqual(eventsB.lastAssigned, assignedB)
+
+        // A processed only the first 60 records of each of its partitions;
+        // B processed everything it got. Each commits what it processed.
+        try a.commit(Dictionary(uniqueKeysWithValues: assignedA.map { ($0, Int64(60)) }))
+        try b.commit(Dictionary(uniqueKeysWithValues: assignedB.map { ($0, Int64(100)) }))
+
+        try a.close()
+        XCTAssertEqual(eventsA.revoked.last, assignedA, "closing revokes the leaver's partitions through its handler")
+
+        // B is given A's partitions and reads them from offset 60; its own
+        // partitions resume at 100, the log end, so nothing is read twice.
+        var takeover: [KafkaRecord] = []
+        let expectedTakeover = 40 * assignedA.count
+        let tookOver = try KafkaTestSupport.pollUntil(b, timeout: .seconds(30), collecting: &takeover) { records in
+            try b.assignment() == all && records.count >= expectedTakeover
+        }
+        let ownedAfter = try b.assignment()
+        XCTAssertTrue(tookOver, "B owns \(ownedAfter) and read \(takeover.count) records after A left")
+        takeover += try b.poll(maxRecords: 1_000, timeout: .milliseconds(500))
+        XCTAssertEqual(takeover.count, expectedTakeover)
+        for partition in assignedA {
+            XCTAssertEqual(takeover.filter { $0.topicPartition == partition }.map(\.offset), Array(60..<100), "\(partition)")
+        }
+        XCTAssertFalse(eventsB.revoked.isEmpty, "B saw its partitions revoked for the rebalance")
+        XCTAssertEqual(eventsB.lastAssigned, all, "B's last assignment holds every partition")
+        KafkaTestSupport.assertOrderedPerPartition(takeover)
+    }
+}
+
+/// Collects consumer events from the handler thread.
+final class EventLog: Sendable {
+    private let events = Mutex<[KafkaConsumerEvent]>([])
+
+    func append(_ event: KafkaConsumerEvent) { events.withLock { $0.append(event) } }
+
+    var all: [KafkaConsumerEvent] { events.withLock { $0 } }
+
+    var assigned: [[KafkaTopicPartition]] {
+        all.compactMap { if case .assigned(let partitions) = $0 { partitions.sorted() } else { nil } }
+    }
+
+    var revoked: [[KafkaTopicPartition]] {
+        all.compactMap { if case .revoked(let partitions) = $0 { partitions.sorted() } else { nil } }
+    }
+
+    var lastAssigned: [KafkaTopicPartition]? { assigned.last }
+}
