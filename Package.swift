@@ -59,6 +59,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // End-to-end benchmark harness (Benchmarks/): `make bench`.
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: [
+                "SluiceKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/SluiceBench"
+        ),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka", "SluiceTesting"]),
         .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
