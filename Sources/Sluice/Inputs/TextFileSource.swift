@@ -5,7 +5,8 @@ import Logging
 /// takes the files that appeared since the previous batch, one partition per
 /// file, one element per line. Files must be moved in atomically (write
 /// elsewhere, then rename into the directory). Names starting with `.` or
-/// `_` are ignored; with `newFilesOnly`, files present at start are too.
+/// `_` are ignored; with `newFilesOnly`, so are the files present when the
+/// source is created (i.e. when `textFileStream` is called).
 /// A file is taken once, by name. Invalid UTF-8 lines are skipped, counted
 /// and logged with file and line number.
 public final class TextFileSource: InputSource {
@@ -30,6 +31,9 @@ public final class TextFileSource: InputSource {
     public init(directory: URL, newFilesOnly: Bool = true) {
         self.directory = directory
         self.newFilesOnly = newFilesOnly
+        if newFilesOnly, let existing = try? listFiles() {
+            state.withLock { $0.seen.formUnion(existing) }
+        }
     }
 
     /// Lines skipped because they were not valid UTF-8.
@@ -42,9 +46,7 @@ public final class TextFileSource: InputSource {
                 code: .sourceFailed,
                 message: "textFileStream directory \(directory.path) does not exist or is not a directory; create it before starting the context")
         }
-        let existing = newFilesOnly ? try listFiles() : []
         state.withLock { state in
-            state.seen.formUnion(existing)
             state.counter = context.undecodable
             state.logger = context.logger
         }
