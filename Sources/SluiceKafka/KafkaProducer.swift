@@ -53,7 +53,9 @@ public final class KafkaProducer: Sendable {
             let waiter = state.withLock { state -> CheckedContinuation<KafkaDeliveryReport, any Error>? in
                 if let error = delivery.error {
                     state.failed += 1
-                    if state.firstFailure == nil { state.firstFailure = error }
+                    // Records purged by abortTransaction fail by design: the
+                    // caller already knows, so flush must not report them.
+                    if state.firstFailure == nil, !error.isPurge { state.firstFailure = error }
                 } else {
                     state.delivered += 1
                 }

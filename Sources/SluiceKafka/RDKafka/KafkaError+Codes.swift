@@ -65,6 +65,14 @@ extension KafkaError.Code {
     public static let brokerNotAvailable = Self(RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE)
 }
 
+extension KafkaError {
+    /// Whether the record was purged from the producer's queues (by
+    /// `abortTransaction`) rather than refused by the cluster.
+    var isPurge: Bool {
+        code.rawValue == RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue || code.rawValue == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue
+    }
+}
+
 enum RDKafkaErrorNames {
     static func name(of raw: Int32) -> String {
         guard let cName = rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: raw)) else { return "ERR_\(raw)" }
