@@ -42,6 +42,11 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // Layer 4: the Kafka direct stream (planned offset ranges).
+        .target(
+            name: "SluiceKafkaStream",
+            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         // Deterministic synthetic load (words, access logs, user events).
         .target(name: "SluiceWorkloads"),
         // Test support: manual clock, batch-by-batch driver, mock-cluster helpers.
@@ -70,6 +75,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka", "SluiceTesting"]),
         .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceTesting"]),
+        .testTarget(name: "SluiceKafkaStreamTests", dependencies: ["SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads"]),
     ],

@@ -1,0 +1,375 @@
+import Foundation
+import Logging
+import Sluice
+import SluiceKafka
+import Synchronization
+
+/// The Kafka direct stream (Spark's `DirectKafkaInputDStream`): at each batch
+/// time it plans one `OffsetRange [from, until)` per partition — `from` is
+/// the previous batch's `until`, `until` is the end of the log (the last
+/// stable offset with read_committed) capped by the rate limit or
+/// backpressure — and the batch then reads exactly those records, one batch
+/// partition per Kafka partition.
+///
+/// A fetch thread reads ahead into per-partition buffers (paused above
+/// `maxBufferedRecordsPerPartition`), so batch k+1's records arrive while
+/// batch k is processed.
+///
+/// Start offsets, in order of precedence: offsets given to
+/// ``resume(from:)`` (an exactly-once sink's recovered offsets), explicit
+/// `startingPosition` offsets, the group's committed offsets, then the
+/// beginning or end of the log.
+public final class KafkaDirectSource: InputSource {
+    public typealias Element = KafkaRecord
+    public typealias Plan = KafkaBatchPlan
+
+    public let configuration: KafkaSourceConfiguration
+    public var name: String {
+        switch configuration.subscription {
+        case .topics(let topics): return "kafka \(topics.joined(separator: ","))"
+        case .pattern(let pattern): return "kafka /\(pattern)/"
+        case .partitions(let partitions): return "kafka \(partitions.map(\.description).joined(separator: ","))"
+        }
+    }
+
+    private struct State {
+        var consumer: KafkaConsumer?
+        var inputID: Int?
+        var logger = Logger(label: "sluice.kafka.stream")
+        /// Next offset to plan, per partition with a known start.
+        var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+        /// Assigned partitions whose start offset is not resolved yet.
+        var needsStart: Set<KafkaTopicPartition> = []
+        var resumeOffsets: [KafkaTopicPartition: Int64] = [:]
+        var fetchError: KafkaError?
+        var stopRequested = false
+        var fetcherRunning = false
+    }
+
+    private let state = Mutex(State())
+    private let fetched: FetchedRecords
+    private let fetcherStopped = DispatchSemaphore(value: 0)
+
+    /// A source for `configuration`; settings are validated when the context starts.
+    public init(configuration: KafkaSourceConfiguration) {
+        self.configuration = configuration
+        self.fetched = FetchedRecords(maxHeldPerPartition: max(1, configuration.maxBufferedRecordsPerPartition))
+    }
+
+    /// Starts these partitions at these offsets (the next record to read),
+    /// overriding every other start position. Call before the context
+    /// starts; an exactly-once sink passes the offsets it recovered.
+    public func resume(from offsets: [KafkaTopicPartition: Int64]) {
+        state.withLock { $0.resumeOffsets.merge(offsets) { _, new in new } }
+    }
+
+    // MARK: InputSource
+
+    public func start(_ context: SourceContext) async throws {
+        try configuration.validate()
+        let fetched = self.fetched
+        let logger = context.logger
+        let consumer = try KafkaConsumer(
+            configuration: configuration.effectiveConsumerConfiguration, logger: logger,
+            onEvent: { [weak self] event in self?.handle(event) })
+        state.withLock { state in
+            state.consumer = consumer
+            state.inputID = context.inputID
+            state.logger = logger
+        }
+        switch configuration.subscription {
+        case .topics(let topics):
+            try await blocking { try consumer.subscribe(topics: topics) }
+        case .pattern(let pattern):
+            try consumer.subscribe(pattern: pattern)
+        case .partitions(let partitions):
+            fetched.track(partitions)
+            let starts = try await blocking { [self] in try resolveStarts(partitions, consumer: consumer) }
+            try await blocking { try consumer.assign(starts.mapValues { .offset($0) }) }
+            state.withLock { $0.nextOffsets.merge(starts) { _, new in new } }
+        }
+        startFetcher(consumer)
+        logger.info("\(name): started (group \(configuration.groupID), \(configuration.isolationLevel.rawValue))")
+    }
+
+    public func plan(_ context: PlanningContext) async throws -> KafkaBatchPlan {
+        let (consumer, failure, pending) = state.withLock { ($0.consumer, $0.fetchError, $0.needsStart) }
+        if let failure { throw failure }
+        guard let consumer else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
+        if !pending.isEmpty {
+            try await startNewlyAssigned(Array(pending), consumer: consumer)
+        }
+        let starts = state.withLock { $0.nextOffsets }
+        guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
+        let partitions = starts.keys.sorted()
+        let ends = try await blocking { [self] in try endsOfLog(partitions, consumer: consumer) }
+
+        var available: [KafkaTopicPartition: Int64] = [:]
+        for partition in partitions {
+            available[partition] = max(0, (ends[partition] ?? 0) - (starts[partition] ?? 0))
+        }
+        let caps = RateLimit.maxRecordsPerPartition(
+            lag: available, estimatedRate: context.estimatedRate,
+            maxRatePerPartition: configuration.maxRatePerPartition, batchInterval: context.batchInterval,
+            minRecordsPerPartition: configuration.minRecordsPerPartition)
+
+        var ranges: [OffsetRange] = []
+        var lags: [PartitionLag] = []
+        for partition in partitions {
+            guard let from = starts[partition] else { continue }
+            let end = max(from, ends[partition] ?? from)
+            let until = caps?[partition].map { min(end, from + $0) } ?? end
+            ranges.append(OffsetRange(topic: partition.topic, partition: partition.partition, from: from, until: until))
+            lags.append(PartitionLag(topic: partition.topic, partition: partition.partition, lag: end - until))
+        }
+        state.withLock { state in
+            for range in ranges {
+                let partition = KafkaTopicPartition(topic: range.topic, partition: range.partition)
+                // A partition revoked while planning keeps no position.
+                if state.nextOffsets[partition] != nil { state.nextOffsets[partition] = range.until }
+            }
+        }
+        return KafkaBatchPlan(offsetRanges: ranges, partitionLag: lags)
+    }
+
+    public func read(_ plan: KafkaBatchPlan) async throws -> Batch<KafkaRecord> {
+        let ranges = plan.offsetRanges.filter { $0.count > 0 }
+        guard !ranges.isEmpty else { return .empty }
+        let deadline = ContinuousClock.now + configuration.readTimeout
+        let fetched = self.fetched
+        // Wakes the waits below when the deadline passes.
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            fetched.wakeAll()
+        }
+        defer { timer.cancel() }
+        var partitions: [Partition<KafkaRecord>] = []
+        partitions.reserveCapacity(ranges.count)
+        for range in ranges {
+            partitions.append(Partition(try await read(range, deadline: deadline)))
+        }
+        return Batch(partitions: partitions)
+    }
+
+    public func stop() async {
+        let consumer = state.withLock { state -> KafkaConsumer? in
+            state.stopRequested = true
+            return state.consumer
+        }
+        fetched.wakeAll()
+        if state.withLock({ $0.fetcherRunning }) {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async { [fetcherStopped] in
+                    fetcherStopped.wait()
+                    continuation.resume()
+                }
+            }
+        }
+        if let consumer {
+            do { try await blocking { try consumer.close() } } catch {
+                state.withLock { $0.logger }.warning("\(name): closing the consumer failed: \(error)")
+            }
+        }
+    }
+
+    // MARK: Group offsets
+
+    /// Commits the until-offsets of a finished batch to the group (advisory:
+    /// for lag monitoring). Failures are logged, not thrown.
+    func commitToGroup(_ ranges: [OffsetRange]) {
+        guard configuration.commitOffsetsToGroup, !ranges.isEmpty,
+              let consumer = state.withLock({ $0.consumer }) else { return }
+        var offsets: [KafkaTopicPartition: Int64] = [:]
+        for range in ranges { offsets[KafkaTopicPartition(topic: range.topic, partition: range.partition)] = range.nextOffsetToCommit }
+        do { try consumer.commitAsync(offsets) } catch {
+            state.withLock { $0.logger }.warning("\(name): committing offsets to group \(configuration.groupID) failed: \(error)")
+        }
+    }
+
+    var inputID: Int? { state.withLock { $0.inputID } }
+
+    // MARK: Reading one range
+
+    private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant) async throws -> [KafkaRecord] {
+        let partition = KafkaTopicPartition(topic: range.topic, partition: range.partition)
+        var records: [KafkaRecord] = []
+        var from = range.from
+        while true {
+            let take = fetched.take(partition, from: from, until: range.until)
+            records += take.records
+            if let last = take.records.last { from = last.offset + 1 }
+            if take.resume, let consumer = state.withLock({ $0.consumer }) {
+                try? consumer.resume([partition])
+            }
+            if take.complete || from >= range.until { return records }
+            if let failure = state.withLock({ $0.fetchError }) { throw failure }
+            if take.gone {
+                throw KafkaError(code: .state, message: "\(name): \(partition) was revoked while reading \(range) of a planned batch")
+            }
+            if state.withLock({ $0.stopRequested }) {
+                throw KafkaError(code: .state, message: "\(name): stopped while reading \(range)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(
+                    code: .timedOut,
+                    message: "\(name): reading \(range) got \(records.count) of \(range.count) records "
+                        + "(up to offset \(from)) within \(configuration.readTimeout); the broker may be down or the "
+                        + "records deleted — raise readTimeout or check the cluster",
+                    isRetriable: true)
+            }
+            await fetched.waitForChange(after: take.version)
+        }
+    }
+
+    // MARK: Start offsets
+
+    /// Start offset of each partition: resumed, explicit, committed, else the
+    /// beginning or end of the log. *Blocking*.
+    private func resolveStarts(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> [KafkaTopicPartition: Int64] {
+        let resumed = state.withLock { $0.resumeOffsets }
+        var explicit: [KafkaTopicPartition: Int64] = [:]
+        if case .offsets(let offsets) = configuration.startingPosition { explicit = offsets }
+        var starts: [KafkaTopicPartition: Int64] = [:]
+        var unknown: [KafkaTopicPartition] = []
+        for partition in partitions {
+            if let offset = resumed[partition] ?? explicit[partition] { starts[partition] = offset } else { unknown.append(partition) }
+        }
+        if !unknown.isEmpty {
+            let committed = try consumer.committed(unknown)
+            for partition in unknown {
+                if let offset = committed[partition] ?? nil {
+                    starts[partition] = offset
+                } else {
+                    let marks = try consumer.watermarks(of: partition)
+                    starts[partition] = configuration.startingPosition == .earliest ? marks.low : marks.high
+                }
+            }
+        }
+        return starts
+    }
+
+    /// Partitions the group just assigned: resolve their start and move the
+    /// consumer there.
+    private func startNewlyAssigned(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) async throws {
+        let starts = try await blocking { [self] in try resolveStarts(partitions, consumer: consumer) }
+        var started: [KafkaTopicPartition: Int64] = [:]
+        for (partition, offset) in starts {
+            do {
+                try await blocking { try consumer.seek(partition, to: .offset(offset)) }
+                fetched.reset(partition)
+                started[partition] = offset
+            } catch {
+                // Not fetching yet right after the assignment: try again next batch.
+                state.withLock { $0.logger }.debug("\(name): seek \(partition) to \(offset) deferred: \(error)")
+            }
+        }
+        state.withLock { state in
+            for (partition, offset) in started where state.needsStart.contains(partition) {
+                state.needsStart.remove(partition)
+                state.nextOffsets[partition] = offset
+            }
+        }
+        if !started.isEmpty {
+            state.withLock { $0.logger }.info("\(name): reading \(started.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", "))")
+        }
+    }
+
+    /// End of the log per partition: the high watermark last seen in fetch
+    /// responses (read_uncommitted), or asked of the leader, which answers
+    /// with the last stable offset under read_committed. *Blocking*.
+    private func endsOfLog(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> [KafkaTopicPartition: Int64] {
+        var ends: [KafkaTopicPartition: Int64] = [:]
+        let useCache = configuration.isolationLevel == .readUncommitted
+        let results = Mutex<[KafkaTopicPartition: Result<Int64, KafkaError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
+            let partition = partitions[index]
+            let result: Result<Int64, KafkaError>
+            do {
+                if useCache, let cached = try consumer.cachedWatermarks(of: partition) {
+                    result = .success(cached.high)
+                } else {
+                    result = .success(try consumer.watermarks(of: partition, timeout: .seconds(10)).high)
+                }
+            } catch let error as KafkaError {
+                result = .failure(error)
+            } catch {
+                result = .failure(KafkaError(code: .fail, message: "\(error)"))
+            }
+            results.withLock { $0[partition] = result }
+        }
+        for (partition, result) in results.withLock({ $0 }) {
+            switch result {
+            case .success(let end): ends[partition] = end
+            case .failure(let error):
+                // A partition whose leader does not answer this time reads nothing this batch.
+                state.withLock { $0.logger }.warning("\(name): end of log of \(partition) unknown this batch: \(error)")
+            }
+        }
+        return ends
+    }
+
+    // MARK: Fetch thread
+
+    private func startFetcher(_ consumer: KafkaConsumer) {
+        state.withLock { $0.fetcherRunning = true }
+        let thread = Thread { [self] in
+            fetchLoop(consumer)
+            fetcherStopped.signal()
+        }
+        thread.name = "sluice-kafka-fetch"
+        thread.start()
+    }
+
+    private func fetchLoop(_ consumer: KafkaConsumer) {
+        while !state.withLock({ $0.stopRequested }) {
+            do {
+                let records = try consumer.poll(maxRecords: 10_000, timeout: .milliseconds(50))
+                let toPause = fetched.append(records)
+                if !toPause.isEmpty { try consumer.pause(toPause) }
+                let tracked = fetched.trackedPartitions
+                if !tracked.isEmpty {
+                    var positions: [KafkaTopicPartition: Int64] = [:]
+                    for (partition, position) in try consumer.position(tracked) {
+                        if let position { positions[partition] = position }
+                    }
+                    fetched.updatePositions(positions)
+                }
+            } catch let error as KafkaError {
+                state.withLock { $0.logger }.error("\(name): fetch failed: \(error)")
+                if error.isFatal || !error.isRetriable {
+                    state.withLock { $0.fetchError = error }
+                    fetched.wakeAll()
+                    return
+                }
+            } catch {
+                state.withLock { $0.fetchError = KafkaError(code: .fail, message: "\(name): \(error)") }
+                fetched.wakeAll()
+                return
+            }
+        }
+    }
+
+    private func handle(_ event: KafkaConsumerEvent) {
+        switch event {
+        case .assigned(let partitions):
+            fetched.track(partitions)
+            state.withLock { state in
+                for partition in partitions where state.nextOffsets[partition] == nil { state.needsStart.insert(partition) }
+                state.logger.info("\(name): assigned \(partitions.map(\.description).joined(separator: ", "))")
+            }
+        case .revoked(let partitions), .lost(let partitions):
+            fetched.untrack(partitions)
+            state.withLock { state in
+                for partition in partitions {
+                    state.nextOffsets[partition] = nil
+                    state.needsStart.remove(partition)
+                }
+                state.logger.info("\(name): no longer reading \(partitions.map(\.description).joined(separator: ", "))")
+            }
+        case .committed(_, let error?):
+            state.withLock { $0.logger }.warning("\(name): group commit failed: \(error)")
+        case .committed, .error:
+            break
+        }
+    }
+}
