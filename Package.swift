@@ -59,6 +59,8 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceKafka",
+                "Sluice",
+                "SluiceKafkaStream",
                 "SluiceWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
