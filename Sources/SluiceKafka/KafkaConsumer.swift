@@ -322,13 +322,22 @@ public final class KafkaConsumer: Sendable {
 
     /// Commits these offsets for the group and waits for the broker's answer.
     /// Each offset is the *next* record to read (last processed + 1).
-    /// *Blocking*. Partition-level failures are thrown, naming the partition.
+    /// *Blocking*.
+    ///
+    /// Coordinator trouble (`COORDINATOR_NOT_AVAILABLE`, `NOT_COORDINATOR`,
+    /// `COORDINATOR_LOAD_IN_PROGRESS`, `REQUEST_TIMED_OUT`) is retried inside
+    /// this call by librdkafka, which then succeeds. Any other error the
+    /// broker gives is thrown as a ``KafkaError`` with its code and the
+    /// offsets concerned, and nothing is stored: `REBALANCE_IN_PROGRESS` is
+    /// `isRetriable` (commit again after the rebalance, for partitions still
+    /// owned); `UNKNOWN_MEMBER_ID`, `ILLEGAL_GENERATION` and authorization
+    /// errors are not.
     public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
         try checkOpen("commit")
         guard !offsets.isEmpty else { return }
         let list = try RDKafkaTopicPartitionList(offsets)
         let err = rd_kafka_commit(client.handle, list.pointer, 0)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.sorted { $0.key < $1.key })") }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.offsetsDescription)") }
         for element in list.elements where element.error != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(element.error, "commit offset \(element.offset) of \(element.partition)")
         }
@@ -346,7 +355,7 @@ public final class KafkaConsumer: Sendable {
         guard !offsets.isEmpty else { return }
         let list = try RDKafkaTopicPartitionList(offsets)
         let err = rd_kafka_commit(client.handle, list.pointer, 1)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.sorted { $0.key < $1.key })") }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit offsets \(offsets.offsetsDescription)") }
     }
 
     // MARK: Watermarks and group metadata

@@ -9,7 +9,9 @@ public enum KafkaConsumerEvent: Sendable {
     /// These partitions were lost (session expired): another member may
     /// already own them, so do not commit for them.
     case lost([KafkaTopicPartition])
-    /// An asynchronous commit finished: the offsets sent, and the error if any.
+    /// A commit finished: the offsets sent, and the error if any. Sent for
+    /// ``KafkaConsumer/commitAsync(_:)`` and also, by librdkafka, for the
+    /// synchronous ``KafkaConsumer/commit(_:)`` (which throws as well).
     case committed([KafkaTopicPartition: Int64], KafkaError?)
     /// An error librdkafka reported in the background (often retriable).
     case error(KafkaError)

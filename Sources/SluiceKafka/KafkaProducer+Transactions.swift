@@ -49,7 +49,7 @@ extension KafkaProducer {
             if let failure = rd_kafka_send_offsets_to_transaction(
                 client.handle, list.pointer, metadata, Int32(timeout.timeoutMilliseconds))
             {
-                throw KafkaError(consuming: failure, "send offsets \(offsets.sorted { $0.key < $1.key }) to transaction")
+                throw KafkaError(consuming: failure, "send offsets \(offsets.offsetsDescription) to transaction")
             }
         }
     }

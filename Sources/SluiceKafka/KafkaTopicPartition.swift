@@ -38,3 +38,10 @@ public struct KafkaWatermarks: Hashable, Sendable {
         self.high = high
     }
 }
+
+extension Dictionary where Key == KafkaTopicPartition, Value == Int64 {
+    /// `orders[0]@42, orders[1]@7`, sorted, for error messages and logs.
+    var offsetsDescription: String {
+        sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", ")
+    }
+}

@@ -150,7 +150,7 @@ private let rdkafkaOffsetCommitCallback: @convention(c) (
         }
     }
     if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
-        failure = KafkaError(err, "commit offsets \(committed.sorted { $0.key < $1.key })")
+        failure = KafkaError(err, "commit offsets \(committed.offsetsDescription)")
     }
     context.emit(.committed(committed, failure))
 }
