@@ -96,7 +96,7 @@ import Testing
             .reduceByKey(+)
             .foreachBatch { batch, _, _ in
                 for (word, count) in batch.collect() {
-                    counts.withLock { $0[String(decoding: word, as: UTF8.self), default: 0] += count }
+                    counts.withLock { $0[word.string, default: 0] += count }
                     for _ in 0..<count { arrived.increment() }
                 }
             }

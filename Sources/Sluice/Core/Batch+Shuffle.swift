@@ -2,18 +2,19 @@
 /// goes through (Spark's `combineByKey` with a `HashPartitioner`).
 ///
 /// Map side: each input partition, in parallel, combines its values per key
-/// into one dictionary per output bucket. Reduce side: each bucket, in
+/// and splits the result into one dictionary per output bucket. Reduce side: each bucket, in
 /// parallel, merges those dictionaries in input-partition order. The result
 /// therefore does not depend on thread timing.
 extension Batch {
     /// The bucket of `key` among `count` buckets.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func bucket<K: Hashable>(of key: K, count: Int) -> Int {
         Int(UInt(bitPattern: key.hashValue) % UInt(count))
     }
 
     /// Spark's `combineByKey`: one `(key, combiner)` per distinct key,
     /// hash-partitioned into `partitionCount` partitions.
+    @inlinable
     public func combineByKey<K: Hashable & Sendable, V: Sendable, C: Sendable>(
         createCombiner: @escaping @Sendable (V) -> C,
         mergeValue: @escaping @Sendable (C, V) -> C,
@@ -22,21 +23,28 @@ extension Batch {
     ) async -> Batch<(K, C)> where Element == (K, V) {
         let buckets = max(1, partitionCount)
         let mapOutputs: [[[K: C]]] = await Parallel.map(partitions) { partition in
-            var local = [[K: C]](repeating: [:], count: buckets)
+            // Combine the whole partition in one dictionary (one hash per
+            // record), then split its distinct keys into buckets.
+            var combined: [K: C] = [:]
             partition.forEach { pair in
                 let (key, value) = pair
-                let b = Batch.bucket(of: key, count: buckets)
-                if let index = local[b].index(forKey: key) {
-                    local[b].values[index] = mergeValue(local[b].values[index], value)
+                if let index = combined.index(forKey: key) {
+                    combined.values[index] = mergeValue(combined.values[index], value)
                 } else {
-                    local[b][key] = createCombiner(value)
+                    combined[key] = createCombiner(value)
                 }
+            }
+            if buckets == 1 { return [combined] }
+            var local = [[K: C]](repeating: [:], count: buckets)
+            for (key, combiner) in combined {
+                local[Batch.bucket(of: key, count: buckets)][key] = combiner
             }
             return local
         }
         return await Self.mergeBuckets(mapOutputs, buckets: buckets, mergeCombiners: mergeCombiners)
     }
 
+    @inlinable
     static func mergeBuckets<K: Hashable & Sendable, C: Sendable>(
         _ mapOutputs: [[[K: C]]],
         buckets: Int,

@@ -9,11 +9,13 @@
 public struct Batch<Element: Sendable>: Sendable {
     public var partitions: [Partition<Element>]
 
+    @inlinable
     public init(partitions: [Partition<Element>]) {
         self.partitions = partitions
     }
 
     /// A batch of one materialised partition.
+    @inlinable
     public init(_ elements: [Element]) {
         partitions = [Partition(elements)]
     }
@@ -36,6 +38,7 @@ public struct Batch<Element: Sendable>: Sendable {
     public static var empty: Batch<Element> { Batch([]) }
 
     /// All elements, partition by partition, evaluated on the calling task.
+    @inlinable
     public func collect() -> [Element] {
         var result: [Element] = []
         for partition in partitions {
@@ -45,29 +48,38 @@ public struct Batch<Element: Sendable>: Sendable {
     }
 
     /// The number of elements.
+    @inlinable
     public func count() -> Int {
         var total = 0
         for partition in partitions {
-            partition.forEach { _ in total += 1 }
+            if case .elements(let elements) = partition.storage {
+                total += elements.count
+            } else {
+                partition.forEach { _ in total += 1 }
+            }
         }
         return total
     }
 
     /// The batch with every partition evaluated, in parallel.
+    @inlinable
     public func materialized() async -> Batch<Element> {
         if partitions.allSatisfy(\.isMaterialized) { return self }
         let parts = await Parallel.map(partitions) { $0.materialized() }
         return Batch(partitions: parts)
     }
 
+    @inlinable
     public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> Batch<T> {
         Batch<T>(partitions: partitions.map { $0.map(transform) })
     }
 
+    @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> Batch<Element> {
         Batch(partitions: partitions.map { $0.filter(isIncluded) })
     }
 
+    @inlinable
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
     ) -> Batch<S.Element> where S.Element: Sendable {
@@ -75,6 +87,7 @@ public struct Batch<Element: Sendable>: Sendable {
     }
 
     /// Applies `transform` to each partition's elements (Spark's `mapPartitions`).
+    @inlinable
     public func mapPartitions<T: Sendable>(
         _ transform: @escaping @Sendable ([Element]) -> [T]
     ) -> Batch<T> {
@@ -82,6 +95,7 @@ public struct Batch<Element: Sendable>: Sendable {
     }
 
     /// The partitions of `self` followed by those of `other` (Spark's RDD union).
+    @inlinable
     public func union(_ other: Batch<Element>) -> Batch<Element> {
         Batch(partitions: partitions + other.partitions)
     }

@@ -6,10 +6,12 @@
 /// batch for a time; computed batches are remembered as long as a
 /// downstream stream (a window) may ask for them again.
 public final class DStream<Element: Sendable>: Sendable {
+    @usableFromInline
     let node: StreamNode
     let memo: BatchMemo<Element>
     private let compute: @Sendable (Time) async throws -> Batch<Element>?
 
+    @usableFromInline
     init(
         name: String,
         graph: StreamGraph,
@@ -49,6 +51,7 @@ public final class DStream<Element: Sendable>: Sendable {
 
     /// A stream with the same slide whose batch is `body` applied to this
     /// stream's batch (the building block of one-parent operators).
+    @inlinable
     func derived<T: Sendable>(
         _ name: String,
         _ body: @escaping @Sendable (Batch<Element>, Time) async throws -> Batch<T>
@@ -65,6 +68,7 @@ public final class DStream<Element: Sendable>: Sendable {
     /// A stream whose batch combines this stream's and `other`'s batches for
     /// the same time (the building block of two-parent operators). A side
     /// without a batch at that time counts as empty.
+    @inlinable
     func derived<Other: Sendable, T: Sendable>(
         _ name: String,
         with other: DStream<Other>,

@@ -1,6 +1,8 @@
 /// Runs per-partition work on the cooperative pool, one child task per item,
 /// and returns results in input order (so output never depends on timing).
+@usableFromInline
 enum Parallel {
+    @inlinable
     static func map<T: Sendable, R: Sendable>(
         _ items: [T],
         _ transform: @escaping @Sendable (T) -> R

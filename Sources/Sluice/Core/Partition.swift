@@ -6,24 +6,29 @@
 /// evaluated by pushing each element through the fused closures — no
 /// intermediate arrays, like Spark's pipelined narrow dependencies.
 public struct Partition<Element: Sendable>: Sendable {
+    @usableFromInline
     enum Storage: Sendable {
         case elements([Element])
         case pipeline(@Sendable (_ body: (Element) -> Void) -> Void)
     }
 
+    @usableFromInline
     let storage: Storage
 
     /// A materialised partition.
+    @inlinable
     public init(_ elements: [Element]) {
         storage = .elements(elements)
     }
 
     /// A lazy partition that produces its elements by calling `body` for each.
+    @inlinable
     public init(generator: @escaping @Sendable (_ body: (Element) -> Void) -> Void) {
         storage = .pipeline(generator)
     }
 
     /// Calls `body` for every element, in order.
+    @inlinable
     public func forEach(_ body: (Element) -> Void) {
         switch storage {
         case .elements(let elements):
@@ -34,6 +39,7 @@ public struct Partition<Element: Sendable>: Sendable {
     }
 
     /// The elements, evaluating the pipeline if needed.
+    @inlinable
     public func collect() -> [Element] {
         switch storage {
         case .elements(let elements):
@@ -46,21 +52,25 @@ public struct Partition<Element: Sendable>: Sendable {
     }
 
     /// Whether the elements are already computed.
+    @inlinable
     public var isMaterialized: Bool {
         if case .elements = storage { return true }
         return false
     }
 
     /// The partition with its elements computed.
+    @inlinable
     public func materialized() -> Partition<Element> {
         isMaterialized ? self : Partition(collect())
     }
 
+    @inlinable
     public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> Partition<T> {
         let parent = self
         return Partition<T> { body in parent.forEach { body(transform($0)) } }
     }
 
+    @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> Partition<Element> {
         let parent = self
         return Partition { body in
@@ -68,6 +78,7 @@ public struct Partition<Element: Sendable>: Sendable {
         }
     }
 
+    @inlinable
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
     ) -> Partition<S.Element> where S.Element: Sendable {
@@ -80,6 +91,7 @@ public struct Partition<Element: Sendable>: Sendable {
     }
 
     /// Applies `transform` to the whole partition (Spark's `mapPartitions`).
+    @inlinable
     public func mapElements<T: Sendable>(
         _ transform: @escaping @Sendable ([Element]) -> [T]
     ) -> Partition<T> {

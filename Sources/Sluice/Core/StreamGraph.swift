@@ -2,6 +2,7 @@ import Logging
 
 /// The streams, inputs and output operations of one context (Spark's
 /// `DStreamGraph`). Open for additions until the context starts, frozen after.
+@usableFromInline
 final class StreamGraph: Sendable {
     let batchInterval: Duration
     let defaultParallelism: Int

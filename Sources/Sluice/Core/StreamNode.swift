@@ -1,11 +1,13 @@
 /// The type-erased part of a `DStream`: its place in the graph, its slide
 /// duration and how long its computed batches must be remembered (Spark's
 /// `DStream` metadata: `slideDuration`, `dependencies`, `rememberDuration`).
+@usableFromInline
 final class StreamNode: Sendable {
     let id: Int
     let name: String
     let slideDuration: Duration
     let parents: [StreamNode]
+    @usableFromInline
     let graph: StreamGraph
     /// For input streams, the input's id in the graph.
     let inputID: Int?

@@ -224,11 +224,11 @@ extension SocketLineSource where Element == String {
     }
 }
 
-extension SocketLineSource where Element == ArraySlice<UInt8> {
-    /// Lines as byte slices of the received buffer (no copy, no decoding),
-    /// for tight loops such as a word count keyed by bytes.
+extension SocketLineSource where Element == ByteString {
+    /// Lines as byte strings sharing the received buffer (no copy, no
+    /// decoding), for tight loops such as a word count keyed by bytes.
     public convenience init(bytesFrom host: String, port: Int, reconnectDelay: Duration = .milliseconds(500)) {
-        self.init(host: host, port: port, reconnectDelay: reconnectDelay) { $0 }
+        self.init(host: host, port: port, reconnectDelay: reconnectDelay) { ByteString($0) }
     }
 }
 
@@ -249,8 +249,10 @@ extension StreamingContext {
         inputStream(SocketLineSource<String>(host: host, port: port, reconnectDelay: reconnectDelay))
     }
 
-    /// Lines from a TCP server as byte slices, without decoding.
-    public func socketLineStream(host: String, port: Int, reconnectDelay: Duration = .milliseconds(500)) -> DStream<ArraySlice<UInt8>> {
-        inputStream(SocketLineSource<ArraySlice<UInt8>>(bytesFrom: host, port: port, reconnectDelay: reconnectDelay))
+    /// Lines from a TCP server as `ByteString`s, without decoding:
+    /// `lines.flatMap { $0.tokens() }.map { ($0, 1) }.reduceByKey(+)` counts
+    /// words without creating a String per word.
+    public func socketLineStream(host: String, port: Int, reconnectDelay: Duration = .milliseconds(500)) -> DStream<ByteString> {
+        inputStream(SocketLineSource<ByteString>(bytesFrom: host, port: port, reconnectDelay: reconnectDelay))
     }
 }

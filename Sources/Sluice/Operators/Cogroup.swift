@@ -1,18 +1,22 @@
 /// A value from the left or the right stream of a cogroup.
+@usableFromInline
 enum CogroupValue<V: Sendable, W: Sendable>: Sendable {
     case left(V)
     case right(W)
 }
 
 /// The values of one key on both sides of a cogroup.
+@usableFromInline
 struct CogroupBuffers<V: Sendable, W: Sendable>: Sendable {
-    var left: [V] = []
-    var right: [W] = []
+    @usableFromInline var left: [V] = []
+    @usableFromInline var right: [W] = []
 
+    @inlinable
     init(_ value: CogroupValue<V, W>) {
         add(value)
     }
 
+    @inlinable
     mutating func add(_ value: CogroupValue<V, W>) {
         switch value {
         case .left(let v): left.append(v)
@@ -20,6 +24,7 @@ struct CogroupBuffers<V: Sendable, W: Sendable>: Sendable {
         }
     }
 
+    @inlinable
     mutating func merge(_ other: CogroupBuffers<V, W>) {
         left += other.left
         right += other.right
@@ -29,6 +34,7 @@ struct CogroupBuffers<V: Sendable, W: Sendable>: Sendable {
 extension Batch {
     /// Spark's `cogroup` of two keyed batches: for every key on either side,
     /// the values of each side in batch order.
+    @inlinable
     func cogroup<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: Batch<(K, W)>, partitionCount: Int
     ) async -> Batch<(K, ([V], [W]))> where Element == (K, V) {
@@ -55,6 +61,7 @@ extension Batch {
 extension DStream {
     /// For every key in either stream's batch: `(key, (valuesHere, valuesThere))`
     /// (Spark's `cogroup`). A key on one side only gets an empty array for the other.
+    @inlinable
     public func cogroup<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: DStream<(K, W)>, partitions: Int? = nil
     ) -> DStream<(K, ([V], [W]))> where Element == (K, V) {

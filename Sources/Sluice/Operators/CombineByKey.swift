@@ -6,6 +6,7 @@ extension DStream {
     ///
     /// - Parameter partitions: output partitions. Default: the context's
     ///   default parallelism.
+    @inlinable
     public func combineByKey<K: Hashable & Sendable, V: Sendable, C: Sendable>(
         createCombiner: @escaping @Sendable (V) -> C,
         mergeValue: @escaping @Sendable (C, V) -> C,

@@ -1,6 +1,7 @@
 extension DStream {
     /// One element per batch: the number of elements (0 for an empty batch),
     /// as in Spark's `count`.
+    @inlinable
     public func count() -> DStream<Int> {
         derived("count") { batch, _ in
             let counts = await Parallel.map(batch.partitions) { partition in

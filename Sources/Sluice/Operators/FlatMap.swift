@@ -1,6 +1,7 @@
 extension DStream {
     /// Replaces every element by the elements of the sequence `transform`
     /// returns (Spark's `flatMap`).
+    @inlinable
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
     ) -> DStream<S.Element> where S: SendableMetatype, S.Element: Sendable {

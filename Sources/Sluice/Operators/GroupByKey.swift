@@ -4,6 +4,7 @@ extension DStream {
     ///
     /// - Parameter partitions: output partitions. Default: the context's
     ///   default parallelism.
+    @inlinable
     public func groupByKey<K: Hashable & Sendable, V: Sendable>(
         partitions: Int? = nil
     ) -> DStream<(K, [V])> where Element == (K, V) {

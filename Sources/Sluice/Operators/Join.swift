@@ -1,6 +1,7 @@
 extension DStream {
     /// `(key, (v, w))` for every pair of values with the same key in both
     /// streams' batches (Spark's `join`); keys on one side only are dropped.
+    @inlinable
     public func join<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: DStream<(K, W)>, partitions: Int? = nil
     ) -> DStream<(K, (V, W))> where Element == (K, V) {
@@ -11,6 +12,7 @@ extension DStream {
 
     /// Like `join`, keeping keys found only here, with `nil` for the other
     /// side (Spark's `leftOuterJoin`).
+    @inlinable
     public func leftOuterJoin<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: DStream<(K, W)>, partitions: Int? = nil
     ) -> DStream<(K, (V, W?))> where Element == (K, V) {
@@ -22,6 +24,7 @@ extension DStream {
 
     /// Like `join`, keeping keys found only in `other`, with `nil` for this
     /// side (Spark's `rightOuterJoin`).
+    @inlinable
     public func rightOuterJoin<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: DStream<(K, W)>, partitions: Int? = nil
     ) -> DStream<(K, (V?, W))> where Element == (K, V) {
@@ -33,6 +36,7 @@ extension DStream {
 
     /// Like `join`, keeping keys found on either side only, with `nil` for
     /// the missing side (Spark's `fullOuterJoin`).
+    @inlinable
     public func fullOuterJoin<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: DStream<(K, W)>, partitions: Int? = nil
     ) -> DStream<(K, (V?, W?))> where Element == (K, V) {

@@ -1,5 +1,6 @@
 extension DStream {
     /// Applies `transform` to the value of every `(key, value)` pair (Spark's `mapValues`).
+    @inlinable
     public func mapValues<K: Sendable, V: Sendable, U: Sendable>(
         _ transform: @escaping @Sendable (V) -> U
     ) -> DStream<(K, U)> where Element == (K, V) {

@@ -3,6 +3,7 @@ extension DStream {
     /// which must be associative and commutative (Spark's `reduce`). Empty
     /// batches give an empty result. Partitions are reduced in parallel and
     /// their results combined in partition order.
+    @inlinable
     public func reduce(_ combine: @escaping @Sendable (Element, Element) -> Element) -> DStream<Element> {
         derived("reduce") { batch, _ in
             let partials = await Parallel.map(batch.partitions) { partition -> Element? in

@@ -6,6 +6,7 @@ extension DStream {
     ///
     /// - Parameter partitions: output partitions. Default: the context's
     ///   default parallelism.
+    @inlinable
     public func reduceByKey<K: Hashable & Sendable, V: Sendable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         partitions: Int? = nil

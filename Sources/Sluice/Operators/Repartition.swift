@@ -2,6 +2,7 @@ extension DStream {
     /// Spreads each batch evenly over `partitions` partitions (Spark's
     /// `repartition`), to raise or lower parallelism. Element `j` of input
     /// partition `p` goes to partition `(p + j) mod partitions`.
+    @inlinable
     public func repartition(_ partitions: Int) -> DStream<Element> {
         let count = max(1, partitions)
         return derived("repartition") { batch, _ in
