@@ -20,7 +20,9 @@ public struct KafkaTopicPartition: Hashable, Sendable, Comparable, CustomStringC
 public enum KafkaStartOffset: Hashable, Sendable {
     /// The first record still in the log.
     case beginning
-    /// The next record produced after the assignment.
+    /// The end of the log, as the consumer looks it up shortly after the
+    /// assignment (asynchronously): records produced before the assignment
+    /// are skipped; one produced while the lookup is in flight may be too.
     case end
     /// The group's committed offset (falling back to `auto.offset.reset`).
     case committed

@@ -1,0 +1,105 @@
+import Foundation
+import SluiceKafka
+import SluiceTesting
+import XCTest
+
+/// Where a consumer reads: start offsets, seek, pause/resume, position,
+/// watermarks, and pattern subscriptions.
+final class ConsumerPositionTests: XCTestCase {
+    private var cluster: MockCluster!
+    private var topic = ""
+
+    override func setUpWithError() throws {
+        cluster = try MockCluster(brokers: 1)
+        topic = KafkaTestEnvironment.uniqueName("positions")
+        try cluster.createTopic(topic, partitions: 2)
+        try KafkaTestSupport.produce(40, to: topic, partitions: 2, bootstrap: cluster.bootstrapServers)
+    }
+
+    override func tearDown() {
+        cluster = nil
+    }
+
+    private func consumer(groupID: String? = nil) throws -> KafkaConsumer {
+        try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: groupID))
+    }
+
+    /// `.beginning`, `.end` and `.offset(n)` start where they say.
+    func testStartOffsetsStartWhereTheySay() throws {
+        let consumer = try consumer()
+        defer { try? consumer.close() }
+        let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+        let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+        XCTAssertEqual(try consumer.watermarks(of: p0), KafkaWatermarks(low: 0, high: 20))
+        try consumer.assign([p0: .offset(15), p1: .end])
+        XCTAssertEqual(try consumer.assignment(), [p0, p1])
+        var records = try KafkaTestSupport.consume(consumer, count: 5, timeout: .seconds(10))
+        XCTAssertEqual(records.map(\.offset), Array(15..<20))
+        XCTAssertTrue(records.allSatisfy { $0.partition == 0 })
+
+        // `.end` skipped the 20 records p1 held; it starts at the end of the
+        // log as the consumer looks it up (asynchronously, soon after assign),
+        // so produce until p1 delivers and check it starts beyond them.
+        records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+        XCTAssertTrue(records.allSatisfy { $0.partition == 0 }, "nothing from before the assignment of p1")
+        let producer = try KafkaProducer(configuration: KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers))
+        defer { try? producer.close() }
+        var fromP1: [KafkaRecord] = []
+        for i in 0..<50 where fromP1.isEmpty {
+            try producer.send(KafkaProducerMessage(topic: topic, partition: 1, key: nil, value: "late-\(i)"))
+            try producer.flush()
+            fromP1 += try consumer.poll(maxRecords: 100, timeout: .milliseconds(200)).filter { $0.partition == 1 }
+        }
+        XCTAssertGreaterThanOrEqual(fromP1.first?.offset ?? -1, 20)
+        XCTAssertEqual(try consumer.cachedWatermarks(of: p1)?.low, 0, "fetch responses carry the watermarks")
+        let high = try consumer.watermarks(of: p1).high
+        XCTAssertEqual(try consumer.cachedWatermarks(of: p1)?.high ?? 0, high, accuracy: 1)
+        XCTAssertEqual(try consumer.position([p0, p1]), [p0: 20, p1: (fromP1.last?.offset ?? -2) + 1])
+    }
+
+    /// seek moves the position back and forward; pause stops one partition
+    /// while the other keeps flowing, resume picks it up where it stopped.
+    func testSeekPauseAndResume() throws {
+        let consumer = try consumer()
+        defer { try? consumer.close() }
+        let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+        let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+        try consumer.assign([p0: .beginning, p1: .beginning])
+        XCTAssertEqual(try KafkaTestSupport.consume(consumer, count: 40, timeout: .seconds(10)).count, 40)
+
+        try consumer.seek(p0, to: .offset(5))
+        var records = try KafkaTestSupport.consume(consumer, count: 15, timeout: .seconds(10))
+        XCTAssertEqual(records.map(\.offset), Array(5..<20))
+        XCTAssertTrue(records.allSatisfy { $0.partition == 0 })
+
+        try consumer.pause([p1])
+        try consumer.seek(p0, to: .beginning)
+        try consumer.seek(p1, to: .beginning)
+        records = try KafkaTestSupport.consume(consumer, count: 20, timeout: .seconds(10))
+        records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+        XCTAssertEqual(records.count, 20, "only the unpaused partition delivers")
+        XCTAssertTrue(records.allSatisfy { $0.partition == 0 })
+
+        try consumer.resume([p1])
+        records = try KafkaTestSupport.consume(consumer, count: 20, timeout: .seconds(10))
+        XCTAssertEqual(records.map(\.offset), Array(0..<20))
+        XCTAssertTrue(records.allSatisfy { $0.partition == 1 })
+    }
+
+    /// A pattern subscription picks up every matching topic (one group join).
+    func testPatternSubscriptionReadsEveryMatchingTopic() throws {
+        let other = topic + "-other"
+        try cluster.createTopic(other, partitions: 1)
+        try cluster.createTopic("unrelated", partitions: 1)
+        try KafkaTestSupport.produce(5, to: other, partitions: 1, bootstrap: cluster.bootstrapServers, offset: 40)
+        try KafkaTestSupport.produce(5, to: "unrelated", partitions: 1, bootstrap: cluster.bootstrapServers, offset: 1_000)
+        let consumer = try consumer(groupID: KafkaTestEnvironment.uniqueName("pattern"))
+        defer { try? consumer.close() }
+        try consumer.subscribe(pattern: topic + ".*")
+        var records = try KafkaTestSupport.consume(consumer, count: 45, timeout: .seconds(20))
+        records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+        XCTAssertEqual(records.count, 45)
+        XCTAssertEqual(Set(records.map(\.topic)), [topic, other])
+        KafkaTestSupport.assertExactlyOnce(records, count: 45)
+    }
+}
