@@ -119,6 +119,12 @@ public final class KafkaAdmin: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             var error = KafkaError(err, what)
             if let text = rd_kafka_event_error_string(event) { error.message = "\(what): \(String(cString: text))" }
+            if error.message.contains("waiting for controller") {
+                // librdkafka 2.0.2's mock cluster names no controller, so
+                // admin requests wait out their whole timeout there.
+                error.message += "; \(client.bootstrapServers) names no controller broker "
+                    + "(librdkafka's mock cluster has none: create its topics with MockCluster.createTopic)"
+            }
             throw error
         }
         for topicResult in results(event) {
