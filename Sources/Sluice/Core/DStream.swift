@@ -19,6 +19,7 @@ public final class DStream<Element: Sendable>: Sendable {
         parents: [StreamNode],
         inputID: Int? = nil,
         parentRememberExtra: Duration = .zero,
+        validate: (@Sendable (Duration) -> String?)? = nil,
         compute: @escaping @Sendable (Time) async throws -> Batch<Element>?
     ) {
         let memo = BatchMemo<Element>()
@@ -26,7 +27,7 @@ public final class DStream<Element: Sendable>: Sendable {
         self.compute = compute
         self.node = StreamNode(
             name: name, slideDuration: slideDuration, parents: parents, graph: graph,
-            inputID: inputID, parentRememberExtra: parentRememberExtra,
+            inputID: inputID, parentRememberExtra: parentRememberExtra, validate: validate,
             forgetThrough: { memo.forget(through: $0) })
     }
 

@@ -97,6 +97,9 @@ final class StreamGraph: Sendable {
                         code: .invalidDuration,
                         message: "\(node.name) combines streams with different slide durations (\(mismatch.name): \(mismatch.slideDuration), expected \(node.slideDuration)); window both sides with the same slide first")
                 }
+                if let message = node.validate?(batchInterval) {
+                    throw StreamingError(code: .invalidDuration, message: message)
+                }
                 let slide = node.slideDuration.wholeMilliseconds
                 let interval = batchInterval.wholeMilliseconds
                 if slide <= 0 || slide % interval != 0 {

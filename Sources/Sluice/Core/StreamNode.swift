@@ -16,6 +16,9 @@ final class StreamNode: Sendable {
     let parentRememberExtra: Duration
     /// Drops remembered batches with time ≤ the given time.
     let forgetThrough: @Sendable (Time) -> Void
+    /// Checks the stream's own settings against the batch interval at
+    /// `start()` (e.g. a window length); returns the message of the error.
+    let validate: (@Sendable (_ batchInterval: Duration) -> String?)?
 
     private let remember = Locked<Duration>(.zero)
 
@@ -26,6 +29,7 @@ final class StreamNode: Sendable {
         graph: StreamGraph,
         inputID: Int? = nil,
         parentRememberExtra: Duration = .zero,
+        validate: (@Sendable (Duration) -> String?)? = nil,
         forgetThrough: @escaping @Sendable (Time) -> Void
     ) {
         self.id = graph.nextNodeID()
@@ -36,6 +40,7 @@ final class StreamNode: Sendable {
         self.inputID = inputID
         self.parentRememberExtra = parentRememberExtra
         self.forgetThrough = forgetThrough
+        self.validate = validate
     }
 
     /// How long computed batches of this stream are kept.

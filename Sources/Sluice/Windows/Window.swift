@@ -1,0 +1,45 @@
+extension DStream {
+    /// All elements of the batches in the window `(t − length, t]`, every
+    /// `slide` (Spark's `window`). Length and slide must be multiples of
+    /// this stream's slide (checked at `start()`); `slide` defaults to it.
+    /// The window's batches are computed once and remembered while a window
+    /// may still need them.
+    public func window(_ length: Duration, slide: Duration? = nil) -> DStream<Element> {
+        let parent = persist()
+        let windowSlide = slide ?? slideDuration
+        let parentSlide = parent.slideDuration
+        return DStream(
+            name: "window", graph: node.graph, slideDuration: windowSlide, parents: [parent.node],
+            parentRememberExtra: length,
+            validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
+        ) { time in
+            try await Batch(partitions: parent.batches(in: time - length, time).flatMap(\.partitions))
+        }
+    }
+
+    /// This stream's remembered or computed batches with time in `(after, through]`, oldest first.
+    func batches(in after: Time, _ through: Time) async throws -> [Batch<Element>] {
+        guard let zero = node.graph.zeroTime else { return [] }
+        let slide = slideDuration.wholeMilliseconds
+        // The first time on this stream's grid after `after`.
+        let offset = after.milliseconds - zero.milliseconds
+        let steps = offset >= 0 ? offset / slide + 1 : 0
+        var time = Time(milliseconds: zero.milliseconds + steps * slide)
+        var result: [Batch<Element>] = []
+        while time <= through {
+            if let batch = try await batch(at: time) { result.append(batch) }
+            time = time + slideDuration
+        }
+        return result
+    }
+}
+
+/// The start-up check of a window: both durations positive multiples of the
+/// parent's slide.
+func windowValidation(length: Duration, slide: Duration, parentSlide: Duration) -> String? {
+    let l = length.wholeMilliseconds, s = slide.wholeMilliseconds, p = parentSlide.wholeMilliseconds
+    guard length.isWholeMilliseconds, slide.isWholeMilliseconds, l > 0, s > 0, p > 0, l % p == 0, s % p == 0 else {
+        return "window length \(length) and slide \(slide) must both be positive multiples of the parent stream's slide \(parentSlide) (the batch interval unless windowed before); e.g. length .seconds(30), slide .seconds(10) with a 1 s batch interval"
+    }
+    return nil
+}
