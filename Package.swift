@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Layer 1: the only target that sees C.
@@ -47,6 +48,17 @@ let package = Package(
             name: "SluiceKafkaStream",
             dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
         ),
+        // Layer 4: the SQLite exactly-once store (embedded default).
+        .target(
+            name: "SluiceSQLite",
+            dependencies: ["Sluice", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Ready-made jobs the executable and the tests run (word count).
+        .target(
+            name: "SluiceJobs",
+            dependencies: ["Sluice", "SluiceKafka", "SluiceKafkaStream", "SluiceSQLite",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Deterministic synthetic load (words, access logs, user events).
         .target(name: "SluiceWorkloads"),
         // Test support: manual clock, batch-by-batch driver, mock-cluster helpers.
@@ -61,6 +73,7 @@ let package = Package(
                 "SluiceKafka",
                 "Sluice",
                 "SluiceKafkaStream",
+                "SluiceJobs",
                 "SluiceWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +91,8 @@ let package = Package(
         .testTarget(name: "SluiceKafkaTests", dependencies: ["SluiceKafka", "SluiceTesting"]),
         .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceTesting"]),
         .testTarget(name: "SluiceKafkaStreamTests", dependencies: ["SluiceKafkaStream", "SluiceTesting"]),
+        .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceTesting"]),
+        .testTarget(name: "SluiceExactlyOnceTests", dependencies: ["SluiceJobs", "SluiceSQLite", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads"]),
     ],

@@ -65,6 +65,15 @@ public final class KafkaDirectSource: InputSource {
 
     // MARK: InputSource
 
+    /// Offsets are replayable: the same range reads the same records.
+    public var supportsReplay: Bool { true }
+
+    public func resume(from offsets: [SourceOffset]) {
+        resume(from: Dictionary(
+            offsets.map { (KafkaTopicPartition(topic: $0.topic, partition: $0.partition), $0.offset) },
+            uniquingKeysWith: { _, last in last }))
+    }
+
     public func start(_ context: SourceContext) async throws {
         try configuration.validate()
         let fetched = self.fetched

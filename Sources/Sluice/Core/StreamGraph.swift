@@ -8,6 +8,10 @@ final class StreamGraph: Sendable {
     let defaultParallelism: Int
     let printSink: any TextSink
     let logger: Logger
+    /// The stateful operators' states, for the exactly-once layer.
+    let stateRegistry = StateRegistry()
+    /// Records that failed a transform, per batch, for the exactly-once layer.
+    let deadLetters = DeadLetterLedger()
 
     private struct State {
         var frozen = false

@@ -112,7 +112,9 @@ public final class StreamingContext: Sendable {
                             return batch.count()
                         })
                 },
-                stop: { await source.stop() })
+                stop: { await source.stop() },
+                supportsReplay: source.supportsReplay,
+                resume: { source.resume(from: $0) })
             return (input, stream)
         }
     }

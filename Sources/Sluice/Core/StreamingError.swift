@@ -25,6 +25,8 @@ public struct StreamingError: Error, CustomStringConvertible, Sendable {
         public static let sourceFailed = Code("sourceFailed")
         /// An output operation threw while processing a batch.
         public static let outputFailed = Code("outputFailed")
+        /// Stored operator state does not match the job's state types.
+        public static let stateIncompatible = Code("stateIncompatible")
         /// A file-system operation failed.
         public static let io = Code("io")
     }

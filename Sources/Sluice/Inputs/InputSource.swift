@@ -78,6 +78,36 @@ public protocol InputSource<Element>: AnyObject, Sendable {
 
     /// Called once when the context stops, after the last batch ran.
     func stop() async
+
+    /// Whether the source can start at given offsets and read the same
+    /// records again for them; exactly-once outputs require it. Default: false.
+    var supportsReplay: Bool { get }
+
+    /// Starts the given partitions at these offsets (the next record to
+    /// read), overriding any other start position. Called before `start`
+    /// by an exactly-once output with the offsets it recovered. Default: ignored.
+    func resume(from offsets: [SourceOffset])
+}
+
+extension InputSource {
+    public var supportsReplay: Bool { false }
+    public func resume(from offsets: [SourceOffset]) {}
+}
+
+/// The position of one source partition: the offset of the next record to
+/// read (what an exactly-once sink stores with a batch's results).
+public struct SourceOffset: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+
+    public var description: String { "\(topic)-\(partition)@\(offset)" }
 }
 
 /// An input source, erased for the scheduler; typed again by its stream.
@@ -88,6 +118,8 @@ struct RegisteredInput: Sendable {
     let start: @Sendable (SourceContext) async throws -> Void
     let plan: @Sendable (PlanningContext) async throws -> PlannedInput
     let stop: @Sendable () async -> Void
+    let supportsReplay: Bool
+    let resume: @Sendable ([SourceOffset]) -> Void
 }
 
 /// One input's plan for one batch.

@@ -1,0 +1,104 @@
+/// A store that commits, in one atomic transaction per batch, the batch's
+/// result rows, the until-offset of every input partition, the state
+/// changes of every stateful operator and the batch time — and reads the
+/// offsets and state back at start (DESIGN.md, "Exactly-once").
+///
+/// The job name keys offsets and state, so several jobs can share a store.
+public protocol ExactlyOnceStore: Sendable {
+    /// A short description for logs and errors (`sqlite:views.db`).
+    var description: String { get }
+
+    /// Prepares the store for `job` (creating its tables) and returns what
+    /// the job committed last, or an empty recovery for a new job.
+    func recover(job: String, table: ResultTable) async throws -> RecoveredJob
+
+    /// Commits one batch atomically; throws (and commits nothing) on failure.
+    func commit(_ commit: BatchCommit) async throws
+}
+
+/// What a job committed last.
+public struct RecoveredJob: Sendable {
+    /// The time of the last committed batch, or nil for a new job.
+    public var lastBatchTime: Time?
+    /// Next offset to read per source partition.
+    public var offsets: [SourceOffset]
+    /// Stored state per operator name.
+    public var operators: [String: RecoveredOperatorState]
+
+    public init(lastBatchTime: Time?, offsets: [SourceOffset], operators: [String: RecoveredOperatorState]) {
+        self.lastBatchTime = lastBatchTime
+        self.offsets = offsets
+        self.operators = operators
+    }
+
+    /// Nothing committed yet.
+    public static let empty = RecoveredJob(lastBatchTime: nil, offsets: [], operators: [:])
+}
+
+/// One operator's stored state.
+public struct RecoveredOperatorState: Sendable {
+    public var encoding: String
+    public var entries: [EncodedStateEntry]
+
+    public init(encoding: String, entries: [EncodedStateEntry]) {
+        self.encoding = encoding
+        self.entries = entries
+    }
+}
+
+/// Everything one batch commits.
+public struct BatchCommit: Sendable {
+    public var job: String
+    public var batchTime: Time
+    public var table: ResultTable
+    public var rows: [[ResultValue]]
+    /// The until-offset of every range the batch read.
+    public var offsets: [SourceOffset]
+    public var stateChanges: [OperatorStateChange]
+    /// Records that could not be processed, stored with their position.
+    public var deadLetters: [DeadLetter]
+
+    public init(
+        job: String, batchTime: Time, table: ResultTable, rows: [[ResultValue]], offsets: [SourceOffset],
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
+    ) {
+        self.job = job
+        self.batchTime = batchTime
+        self.table = table
+        self.rows = rows
+        self.offsets = offsets
+        self.stateChanges = stateChanges
+        self.deadLetters = deadLetters
+    }
+}
+
+/// The changes of one operator's state in one batch.
+public struct OperatorStateChange: Sendable {
+    public var name: String
+    public var encoding: String
+    public var delta: EncodedStateDelta
+
+    public init(name: String, encoding: String, delta: EncodedStateDelta) {
+        self.name = name
+        self.encoding = encoding
+        self.delta = delta
+    }
+}
+
+/// A record that failed to decode or whose function threw, with where it
+/// came from, so nothing is lost silently.
+public struct DeadLetter: Hashable, Sendable, Codable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var error: String
+    public var payload: [UInt8]
+
+    public init(topic: String, partition: Int32, offset: Int64, error: String, payload: [UInt8]) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.error = error
+        self.payload = payload
+    }
+}

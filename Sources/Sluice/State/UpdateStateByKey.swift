@@ -1,0 +1,92 @@
+extension DStream {
+    /// Running state per key (Spark's `updateStateByKey`): every batch, for
+    /// every key that has state or values in the batch,
+    /// `newState = update(valuesInBatch, oldState)`; nil removes the key. The
+    /// stream's batch holds every `(key, state)` after the update.
+    ///
+    /// The state is kept in a ``KeyedState`` and, under an exactly-once
+    /// output, committed with each batch and restored at start.
+    ///
+    /// - Parameters:
+    ///   - name: a stable name for the stored state. Default: `updateStateByKey#n`
+    ///     (n counts stateful operators of this kind in creation order).
+    ///   - initialState: state before the first batch (ignored when state is recovered).
+    ///   - partitions: output partitions. Default: the context's default parallelism.
+    public func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable>(
+        name: String? = nil,
+        initialState: [K: S] = [:],
+        partitions: Int? = nil,
+        _ update: @escaping @Sendable (_ values: [V], _ state: S?) -> S?
+    ) -> DStream<(K, S)> where Element == (K, V) {
+        updateStateByKey(name: name, initialState: initialState, partitions: partitions, unchanged: { _, _ in false }, update)
+    }
+
+    /// ``updateStateByKey(name:initialState:partitions:_:)`` for equatable
+    /// state: a key whose state did not change is not part of the batch's
+    /// committed delta, so commits cost what changed.
+    public func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable & Equatable>(
+        name: String? = nil,
+        initialState: [K: S] = [:],
+        partitions: Int? = nil,
+        _ update: @escaping @Sendable (_ values: [V], _ state: S?) -> S?
+    ) -> DStream<(K, S)> where Element == (K, V) {
+        updateStateByKey(name: name, initialState: initialState, partitions: partitions, unchanged: { $0 == $1 }, update)
+    }
+
+    private func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable>(
+        name: String?,
+        initialState: [K: S],
+        partitions: Int?,
+        unchanged: @escaping @Sendable (S, S) -> Bool,
+        _ update: @escaping @Sendable (_ values: [V], _ state: S?) -> S?
+    ) -> DStream<(K, S)> where Element == (K, V) {
+        let registry = node.graph.stateRegistry
+        let state = KeyedState<K, S>(name: name ?? registry.nextName(kind: "updateStateByKey"))
+        // Initial entries count as changes, so the first commit stores them.
+        for (key, value) in initialState { state.store.put(key, value) }
+        let count = partitions ?? defaultParallelism
+        let stream: DStream<(K, S)> = derived("updateStateByKey") { batch, _ in
+            let grouped = await batch.combineByKey(
+                createCombiner: { [$0] },
+                mergeValue: { values, value in
+                    var values = values
+                    values.append(value)
+                    return values
+                },
+                mergeCombiners: { $0 + $1 },
+                partitionCount: count)
+            var valuesByKey: [K: [V]] = [:]
+            for partition in grouped.partitions {
+                partition.forEach { valuesByKey[$0.0] = $0.1 }
+            }
+            let entries: [(K, S)] = state.store.update { stored in
+                var written: [K] = []
+                for (key, values) in valuesByKey {
+                    let old = stored[key]
+                    if let new = update(values, old) {
+                        if old.map({ !unchanged($0, new) }) ?? true { written.append(key) }
+                        stored[key] = new
+                    } else if stored.removeValue(forKey: key) != nil {
+                        written.append(key)
+                    }
+                }
+                for key in Array(stored.keys) where valuesByKey[key] == nil {
+                    guard let old = stored[key] else { continue }
+                    if let new = update([], old) {
+                        if !unchanged(old, new) {
+                            written.append(key)
+                            stored[key] = new
+                        }
+                    } else {
+                        stored.removeValue(forKey: key)
+                        written.append(key)
+                    }
+                }
+                return (result: stored.map { ($0.key, $0.value) }, written: written)
+            }
+            return Batch(entries, partitionCount: count)
+        }
+        registry.register(nodeID: stream.node.id, state)
+        return stream
+    }
+}

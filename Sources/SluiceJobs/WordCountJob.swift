@@ -1,0 +1,76 @@
+import Logging
+import Sluice
+import SluiceKafka
+import SluiceKafkaStream
+
+/// The reference exactly-once job: splits each record's value on spaces,
+/// keeps running totals with `updateStateByKey`, and writes them to
+/// `word_counts(word TEXT PRIMARY KEY, count INTEGER NOT NULL)`, committing
+/// results, offsets and state in one transaction per batch.
+///
+/// Records whose value is not UTF-8 go to the store's dead letters with
+/// their topic, partition and offset; the job goes on.
+public struct WordCountJob: Sendable {
+    public var bootstrapServers: String
+    public var topic: String
+    public var job: String
+    public var sink: SinkSpecification
+    public var interval: Duration
+    /// Records per partition per second; 0 for no limit. Default: 0.
+    public var maxRatePerPartition: Double = 0
+    /// Default: `.deadLetter`.
+    public var deadLetterPolicy: DeadLetterPolicy = .deadLetter
+    /// Consumer settings (session timeouts in tests). Default: Kafka's.
+    public var consumer: KafkaConsumerConfiguration?
+    /// Read exactly these partitions of the topic without joining the group
+    /// (no rebalance wait); nil subscribes through the group. Default: nil.
+    public var partitions: [Int32]?
+
+    public init(bootstrapServers: String, topic: String, job: String, sink: SinkSpecification, interval: Duration = .seconds(1)) {
+        self.bootstrapServers = bootstrapServers
+        self.topic = topic
+        self.job = job
+        self.sink = sink
+        self.interval = interval
+    }
+
+    /// The result table.
+    public static let table = ResultTable(
+        name: "word_counts",
+        columns: [ResultColumn("word", .text), ResultColumn("count", .integer)],
+        mode: .upsert(key: ["word"]))
+
+    /// Builds the job on `context` (recovering offsets and state from the
+    /// sink); start the context afterwards.
+    public func define(on context: StreamingContext) async throws {
+        let subscription: KafkaSourceConfiguration.Subscription = partitions.map {
+            .partitions($0.map { KafkaTopicPartition(topic: topic, partition: $0) })
+        } ?? .topics([topic])
+        var source = KafkaSourceConfiguration(bootstrapServers: bootstrapServers, subscription: subscription, groupID: job)
+        source.startingPosition = .earliest
+        source.maxRatePerPartition = maxRatePerPartition
+        if let consumer { source.consumer = consumer }
+        let lines = context.kafkaDirectStream(source).mapOrDeadLetter(
+            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: $0.value) },
+            policy: deadLetterPolicy
+        ) { record -> String in
+            guard let text = record.valueString else { throw UndecodableValue(bytes: record.value.count) }
+            return text
+        }
+        let totals = lines
+            .flatMap { $0.split(separator: " ") }
+            .map { (String($0), Int64(1)) }
+            .updateStateByKey(name: "word-totals") { (values: [Int64], total: Int64?) -> Int64? in
+                (total ?? 0) + values.reduce(0, +)
+            }
+        try await totals.saveExactlyOnce(to: try sink.open(), job: job, table: Self.table) {
+            [.text($0.0), .integer($0.1)]
+        }
+    }
+}
+
+/// A record value that is not valid UTF-8.
+struct UndecodableValue: Error, CustomStringConvertible {
+    var bytes: Int
+    var description: String { "value of \(bytes) bytes is not valid UTF-8" }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Sluice
+import SluiceJobs
+import SluiceKafka
+
+/// `sluice run JOB`: a ready-made exactly-once job.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a ready-made exactly-once job until stopped.",
+        discussion: """
+            wordcount: running word totals in word_counts(word TEXT PRIMARY KEY, count INTEGER NOT NULL). \
+            Results, offsets and state are committed in one transaction per batch; a restart resumes \
+            from the sink, so a kill at any moment loses and doubles nothing.
+            """
+    )
+
+    enum Job: String, ExpressibleByArgument, CaseIterable {
+        case wordcount
+    }
+
+    @Argument(help: "The job: wordcount.")
+    var job: Job
+
+    @Option(help: "Bootstrap servers of the Kafka cluster.")
+    var bootstrap: String
+
+    @Option(help: "Input topic.")
+    var topic: String
+
+    @Option(help: "Where results go: sqlite:FILE.")
+    var sink: String
+
+    @Option(name: .customLong("job"), help: "The job's name: keys its offsets and state in the sink, and is its consumer group.")
+    var jobName: String = "wordcount"
+
+    @Option(help: "Batch interval, e.g. 1s or 200ms.")
+    var interval: DurationArgument = DurationArgument(argument: "1s")!
+
+    @Option(help: "Most records per partition per second; 0 for no limit.")
+    var maxRatePerPartition: Double = 0
+
+    @Option(help: "Undecodable records: dead-letter (keep them with their position and go on) or stop.")
+    var onBadRecord: BadRecordPolicy = .deadLetter
+
+    @OptionGroup var common: CommonOptions
+
+    enum BadRecordPolicy: String, ExpressibleByArgument, CaseIterable {
+        case deadLetter = "dead-letter", stop
+    }
+
+    func validate() throws {
+        _ = try SinkSpecification(sink)
+        guard !jobName.isEmpty else { throw ValidationError("--job must not be empty") }
+    }
+
+    func run() async throws {
+        common.bootstrapLogging()
+        let logger = Logger(label: "sluice.run")
+        let context = try StreamingContext(batchInterval: interval.duration, configuration: StreamingConfiguration(logger: logger))
+        var wordCount = WordCountJob(bootstrapServers: bootstrap, topic: topic, job: jobName, sink: try SinkSpecification(sink), interval: interval.duration)
+        wordCount.maxRatePerPartition = maxRatePerPartition
+        wordCount.deadLetterPolicy = onBadRecord == .stop ? .stop : .deadLetter
+        var consumer = KafkaConsumerConfigurationDefaults.forJobs(bootstrap: bootstrap, group: jobName)
+        consumer.groupID = jobName
+        wordCount.consumer = consumer
+        try await wordCount.define(on: context)
+        try context.start()
+        logger.info("job '\(jobName)' running: \(topic) → \(sink); stop with Ctrl-C")
+        let signals = SignalWatcher()
+        let stopper = Task.detached {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    signals.wait()
+                    continuation.resume()
+                }
+            }
+            logger.info("stopping: finishing the batches already planned")
+            await context.stop(graceful: true)
+        }
+        defer { stopper.cancel() }
+        try await context.awaitTermination()
+    }
+}
