@@ -186,6 +186,13 @@ final class BadInputTests: XCTestCase {
         try closeNow()
         XCTAssertNoThrow(try closeNow(), "double close is harmless")
         try await consumer.close()
+        let streamEnded = expectation(description: "the events stream ends at close")
+        let stream = consumer.events
+        Task {
+            for await _ in stream {}
+            streamEnded.fulfill()
+        }
+        await fulfillment(of: [streamEnded], timeout: 5)
 
         let calls: [(String, () throws -> Void)] = [
             ("poll", { _ = try consumer.poll() }),

@@ -86,20 +86,37 @@ final class ConsumerPositionTests: XCTestCase {
         XCTAssertTrue(records.allSatisfy { $0.partition == 1 })
     }
 
-    /// A pattern subscription picks up every matching topic (one group join).
+    /// A pattern subscription picks up every matching topic (one group
+    /// join). The member is then dropped without `close`: librdkafka closes
+    /// it while the handle is destroyed, which must neither crash nor hang.
     func testPatternSubscriptionReadsEveryMatchingTopic() throws {
         let other = topic + "-other"
         try cluster.createTopic(other, partitions: 1)
         try cluster.createTopic("unrelated", partitions: 1)
         try KafkaTestSupport.produce(5, to: other, partitions: 1, bootstrap: cluster.bootstrapServers, offset: 40)
         try KafkaTestSupport.produce(5, to: "unrelated", partitions: 1, bootstrap: cluster.bootstrapServers, offset: 1_000)
-        let consumer = try consumer(groupID: KafkaTestEnvironment.uniqueName("pattern"))
-        defer { try? consumer.close() }
-        try consumer.subscribe(pattern: topic + ".*")
-        var records = try KafkaTestSupport.consume(consumer, count: 45, timeout: .seconds(20))
-        records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+        var consumer: KafkaConsumer? = try consumer(groupID: KafkaTestEnvironment.uniqueName("pattern"))
+        let events = EventLog()
+        try consumer?.subscribe(pattern: topic + ".*")
+        var records: [KafkaRecord] = []
+        if let consumer {
+            records = try KafkaTestSupport.consume(consumer, count: 45, timeout: .seconds(20))
+            records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+            let stream = consumer.events
+            Task { for await event in stream { events.append(event) } }
+        }
         XCTAssertEqual(records.count, 45)
         XCTAssertEqual(Set(records.map(\.topic)), [topic, other])
         KafkaTestSupport.assertExactlyOnce(records, count: 45)
+
+        weak let dropped = consumer
+        let start = ContinuousClock.now
+        consumer = nil
+        XCTAssertNil(dropped, "nothing else keeps the consumer alive")
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(10), "destroying an open group member is bounded")
+        // The events stream ends with the consumer, after what it buffered.
+        XCTAssertTrue(KafkaTestSupport.waitUntil(timeout: .seconds(5)) {
+            events.assigned.contains { $0.contains(KafkaTopicPartition(topic: other, partition: 0)) }
+        }, "the assignment was also delivered through the events stream: \(events.all)")
     }
 }
