@@ -80,7 +80,7 @@ public final class KafkaConsumer: Sendable {
                              message: "subscribe needs a consumer group: set groupID (group.id)", setting: "group.id")
         }
         guard !topics.isEmpty else { throw KafkaError(code: .invalidArgument, message: "subscribe needs at least one topic") }
-        for topic in topics { _ = try partitionCount(of: topic, timeout: timeout) }
+        _ = try partitionCounts(of: Set(topics), timeout: timeout)
         try subscribe(names: topics)
     }
 
@@ -114,13 +114,9 @@ public final class KafkaConsumer: Sendable {
     /// check that each topic exists and each partition is in range.
     public func assign(_ starts: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(10)) throws {
         try checkOpen("assign")
-        var counts: [String: Int] = [:]
-        for partition in starts.keys {
-            let count: Int
-            if let known = counts[partition.topic] { count = known } else {
-                count = try partitionCount(of: partition.topic, timeout: timeout)
-                counts[partition.topic] = count
-            }
+        let counts = try partitionCounts(of: Set(starts.keys.map(\.topic)), timeout: timeout)
+        for partition in starts.keys.sorted() {
+            let count = counts[partition.topic] ?? 0
             guard partition.partition >= 0, Int(partition.partition) < count else {
                 throw KafkaError(code: .unknownPartition,
                                  message: "cannot assign \(partition): topic '\(partition.topic)' has \(count) partitions")
@@ -147,14 +143,25 @@ public final class KafkaConsumer: Sendable {
     /// `unknownTopicOrPartition` naming the topic when it does not exist.
     public func partitionCount(of topic: String, timeout: Duration = .seconds(10)) throws -> Int {
         try checkOpen("partitionCount")
-        let metadata = try client.metadata(topic: topic, timeout: timeout)
-        guard let described = metadata.topics.first(where: { $0.name == topic }) else {
-            throw KafkaError(code: .unknownTopicOrPartition, message: "topic '\(topic)' does not exist on \(client.bootstrapServers)")
+        return try partitionCounts(of: [topic], timeout: timeout)[topic] ?? 0
+    }
+
+    /// The partition counts of these topics, from one metadata request.
+    /// Throws for the first missing or unavailable topic, by name.
+    private func partitionCounts(of topics: Set<String>, timeout: Duration) throws -> [String: Int] {
+        let metadata = try client.metadata(topic: topics.count == 1 ? topics.first : nil, timeout: timeout)
+        var counts: [String: Int] = [:]
+        for topic in topics.sorted() {
+            guard let described = metadata.topics.first(where: { $0.name == topic }) else {
+                throw KafkaError(code: .unknownTopicOrPartition,
+                                 message: "topic '\(topic)' does not exist on \(client.bootstrapServers); create it first or check the name")
+            }
+            if let error = described.error {
+                throw KafkaError(code: error, message: "topic '\(topic)' is not available on \(client.bootstrapServers): \(error.name); create it first or check the name")
+            }
+            counts[topic] = described.partitions.count
         }
-        if let error = described.error {
-            throw KafkaError(code: error, message: "topic '\(topic)' is not available on \(client.bootstrapServers): \(error.name); create it first or check the name")
-        }
-        return described.partitions.count
+        return counts
     }
 
     /// Metadata of one topic or of every topic. *Blocking*.

@@ -1,5 +1,6 @@
 import SluiceKafka
 import SluiceTesting
+import Synchronization
 import XCTest
 
 /// Records survive a trip through the mock cluster byte for byte.
@@ -76,6 +77,31 @@ final class RoundTripTests: XCTestCase {
 
         // Nothing more arrives: the log held exactly what was sent.
         XCTAssertEqual(try consumer.poll(maxRecords: 100, timeout: .milliseconds(300)).count, 0)
+    }
+
+    /// The async send returns the record's delivery report; the delivery
+    /// handler sees every report with the id `send` returned.
+    func testDeliveryReportsCarryPartitionOffsetAndTheSendID() async throws {
+        let cluster = try MockCluster(brokers: 1)
+        try cluster.createTopic("reports", partitions: 2)
+        let reports = Mutex<[KafkaDeliveryReport]>([])
+        let producer = try KafkaProducer(
+            configuration: KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers),
+            onDelivery: { report in reports.withLock { $0.append(report) } })
+        let sendNow: (KafkaProducerMessage) throws -> UInt = producer.send
+        var ids: [UInt] = []
+        for i in 0..<3 { ids.append(try sendNow(KafkaProducerMessage(topic: "reports", partition: 1, key: nil, value: "sync-\(i)"))) }
+        let report: KafkaDeliveryReport = try await producer.send(KafkaProducerMessage(topic: "reports", partition: 1, key: nil, value: "async"))
+        XCTAssertNil(report.error)
+        XCTAssertEqual(report.topic, "reports")
+        XCTAssertEqual(report.partition, 1)
+        XCTAssertEqual(report.offset, 3, "after the three sent before it")
+        try await producer.flush()
+        let seen = reports.withLock { $0 }
+        XCTAssertEqual(seen.map(\.id).sorted(), (ids + [report.id]).sorted())
+        XCTAssertEqual(seen.filter { ids.contains($0.id) }.map(\.offset).sorted(), [0, 1, 2])
+        XCTAssertEqual(producer.deliveryCounts.delivered, 4)
+        try producer.close()
     }
 
     /// Record `i`: a mix of shapes (no key, empty key, empty value, binary
