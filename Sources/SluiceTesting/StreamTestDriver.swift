@@ -11,17 +11,21 @@ public final class StreamTestDriver: Sendable {
     public let timeout: Duration
     private let tracker = BatchTracker()
 
-    /// A context with `batchInterval` on a fresh manual clock at zero: the
-    /// first batch runs at `batchInterval` once the clock is advanced.
+    /// A context with `batchInterval` on a fresh manual clock reading
+    /// `startingAt` (default zero): the first batch runs one interval later,
+    /// once the clock is advanced.
     public init(
         batchInterval: Duration = .seconds(1),
         configuration: StreamingConfiguration = StreamingConfiguration(defaultParallelism: 2),
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10),
+        startingAt: Duration = .zero
     ) throws {
-        let clock = ManualClock()
+        let clock = ManualClock(now: ManualClock.Instant(offset: startingAt))
         self.clock = clock
         self.timeout = timeout
-        self.context = try StreamingContext(batchInterval: batchInterval, clock: clock, configuration: configuration)
+        self.context = try StreamingContext(
+            batchInterval: batchInterval, clock: clock, origin: Time(milliseconds: startingAt.wholeMilliseconds),
+            configuration: configuration)
         context.addListener(tracker)
     }
 
