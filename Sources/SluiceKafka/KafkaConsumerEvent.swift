@@ -2,9 +2,15 @@
 /// result of an asynchronous commit, or an error librdkafka reported.
 public enum KafkaConsumerEvent: Sendable {
     /// The group gave this consumer these partitions (already assigned).
+    /// With the eager strategies (range, round-robin) this is the whole new
+    /// assignment; with cooperative-sticky only the partitions added, which
+    /// may be none (`[]`) after a rebalance that only took some away.
     case assigned([KafkaTopicPartition])
-    /// These partitions are being taken away; the consumer still owns them
-    /// while the handler runs, so it can commit what it finished.
+    /// These partitions are being taken away (eager strategies: all of
+    /// them; cooperative-sticky: only those that move). The consumer still
+    /// owns them while the `onEvent` handler runs; with cooperative-sticky it
+    /// can commit what it finished there (an eager rebalance refuses commits
+    /// with `REBALANCE_IN_PROGRESS`).
     case revoked([KafkaTopicPartition])
     /// These partitions were lost (session expired): another member may
     /// already own them, so do not commit for them.

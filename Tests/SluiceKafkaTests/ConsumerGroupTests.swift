@@ -119,6 +119,74 @@ final class ConsumerGroupTests: XCTestCase {
     }
 }
 
+extension ConsumerGroupTests {
+    /// With cooperative-sticky assignment a member's `.revoked` handler can
+    /// commit the partitions being taken away (the streaming engine finishes
+    /// and commits its batch there): the new owner starts exactly after them,
+    /// and only the moved partitions are revoked.
+    func testRevokedHandlerCommitsBeforeThePartitionsMoveWithCooperativeSticky() throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("cooperative")
+        let group = KafkaTestEnvironment.uniqueName("cooperative-group")
+        try cluster.createTopic(topic, partitions: 4)
+        try KafkaTestSupport.produce(400, to: topic, partitions: 4, bootstrap: cluster.bootstrapServers)
+        let all = KafkaTestSupport.partitions(topic, 4)
+        var configuration = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: group)
+        configuration.partitionAssignmentStrategy = [.cooperativeSticky]
+
+        // The handler needs the consumer it belongs to, which exists only after init.
+        let owner = Mutex<KafkaConsumer?>(nil)
+        let commitResults = Mutex<[String]>([])
+        let eventsA = EventLog()
+        let a = try KafkaConsumer(configuration: configuration) { event in
+            eventsA.append(event)
+            guard case .revoked(let partitions) = event, let consumer = owner.withLock({ $0 }) else { return }
+            do {
+                // A processed everything it read: the next offset is the log end.
+                try consumer.commit(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(100)) }))
+                commitResults.withLock { $0.append("ok \(partitions.sorted())") }
+            } catch {
+                commitResults.withLock { $0.append("failed: \(error)") }
+            }
+        }
+        owner.withLock { $0 = a }
+        defer {
+            owner.withLock { $0 = nil }
+            try? a.close()
+        }
+        try a.subscribe(topics: [topic])
+        var recordsA: [KafkaRecord] = []
+        let alone = try KafkaTestSupport.pollUntil(a, timeout: .seconds(20), collecting: &recordsA) { records in
+            try a.assignment() == all && records.count == 400
+        }
+        XCTAssertTrue(alone, "A alone owns every partition and read all 400 records")
+
+        let b = try KafkaConsumer(configuration: configuration)
+        defer { try? b.close() }
+        try b.subscribe(topics: [topic])
+        var recordsB: [KafkaRecord] = []
+        var assignedB: [KafkaTopicPartition] = []
+        let settleDeadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < settleDeadline {
+            recordsA += try a.poll(timeout: .milliseconds(50))
+            recordsB += try b.poll(timeout: .milliseconds(50))
+            assignedB = try b.assignment()
+            if !assignedB.isEmpty, (try a.assignment() + assignedB).sorted() == all { break }
+        }
+        let assignedA = try a.assignment()
+        XCTAssertEqual((assignedA + assignedB).sorted(), all)
+        XCTAssertFalse(assignedA.isEmpty || assignedB.isEmpty, "both members own a share")
+        XCTAssertEqual(commitResults.withLock { $0 }, ["ok \(assignedB)"], "A committed exactly the moved partitions, in its handler")
+        XCTAssertEqual(eventsA.revoked, [assignedB], "only the moved partitions were revoked from A")
+
+        // B starts after what A committed: nothing to read twice.
+        recordsB += try b.poll(maxRecords: 1_000, timeout: .milliseconds(500))
+        XCTAssertEqual(recordsB.count, 0, "B re-read records A had committed")
+        XCTAssertEqual(try b.committed(assignedB), Dictionary(uniqueKeysWithValues: assignedB.map { ($0, Int64(100)) }))
+        XCTAssertEqual(recordsA.count, 400, "A read nothing twice")
+    }
+}
+
 /// Collects consumer events from the handler thread.
 final class EventLog: Sendable {
     private let events = Mutex<[KafkaConsumerEvent]>([])
