@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -31,19 +32,24 @@ public struct StreamingConfiguration: Sendable {
     /// Receives every batch's planned offset ranges before the batch is
     /// queued. Default: nil (plans are kept in memory only)
     public var planRecorder: (any BatchPlanRecorder)?
+    /// Where the `sluice_*` metrics go. Default: nil, the process-wide
+    /// `MetricsSystem.factory` (set by `MetricsSystem.bootstrap`)
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         defaultParallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
         logger: Logger = Logger(label: "sluice"),
         printSink: any TextSink = StandardOutputSink(),
         backpressure: Backpressure = Backpressure(),
-        planRecorder: (any BatchPlanRecorder)? = nil
+        planRecorder: (any BatchPlanRecorder)? = nil,
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.defaultParallelism = max(1, defaultParallelism)
         self.logger = logger
         self.printSink = printSink
         self.backpressure = backpressure
         self.planRecorder = planRecorder
+        self.metricsFactory = metricsFactory
     }
 }
 

@@ -41,10 +41,11 @@ extension StreamingContext {
         }
         let scheduler = Scheduler(
             graph: graph, clock: clock, listeners: listeners, rateControllers: controllers,
-            planRecorder: configuration.planRecorder, contextID: ObjectIdentifier(self),
+            planRecorder: configuration.planRecorder, metricsFactory: configuration.metricsFactory,
+            contextID: ObjectIdentifier(self),
             onFailure: { [weak self] error in self?.fail(error) },
             onTerminated: { [weak self] in self?.finishTermination() })
-        listeners.add(MetricsListener())
+        listeners.add(MetricsListener(factory: configuration.metricsFactory))
         self.scheduler.withLock { $0 = scheduler }
         scheduler.start(startTime: startTime)
     }

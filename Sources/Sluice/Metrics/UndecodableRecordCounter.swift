@@ -1,4 +1,4 @@
-import Metrics
+import CoreMetrics
 
 /// Counts records an input skipped because they could not be decoded (bad
 /// UTF-8, …); published as `sluice_input_undecodable_records_total` with an
@@ -7,8 +7,10 @@ public final class UndecodableRecordCounter: Sendable {
     private let total = Locked<Int>(0)
     private let counter: Counter
 
-    public init(input: String) {
-        counter = Counter(label: "sluice_input_undecodable_records_total", dimensions: [("input", input)])
+    public init(input: String, factory: (any MetricsFactory)? = nil) {
+        counter = Counter(
+            label: "sluice_input_undecodable_records_total", dimensions: [("input", input)],
+            factory: factory ?? MetricsSystem.factory)
     }
 
     /// Adds `count` skipped records.

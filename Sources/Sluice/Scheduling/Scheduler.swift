@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// Runs a started context: the generator task plans a batch at every
@@ -23,6 +24,7 @@ final class Scheduler: Sendable {
         listeners: ListenerBus,
         rateControllers: [Int: RateController],
         planRecorder: (any BatchPlanRecorder)?,
+        metricsFactory: (any MetricsFactory)?,
         contextID: ObjectIdentifier,
         onFailure: @escaping @Sendable (StreamingError) -> Void,
         onTerminated: @escaping @Sendable () -> Void
@@ -37,7 +39,7 @@ final class Scheduler: Sendable {
         self.onTerminated = onTerminated
         var counters: [Int: UndecodableRecordCounter] = [:]
         for input in graph.inputs {
-            counters[input.id] = UndecodableRecordCounter(input: input.name)
+            counters[input.id] = UndecodableRecordCounter(input: input.name, factory: metricsFactory)
         }
         self.undecodable = counters
     }
