@@ -120,6 +120,28 @@ final class ConsumerGroupTests: XCTestCase {
 }
 
 extension ConsumerGroupTests {
+    /// Consumers without a group id each get a private group: what one
+    /// commits is not where another starts (in one process, or in containers
+    /// where every process has pid 1).
+    func testConsumersWithoutAGroupDoNotShareCommittedOffsets() throws {
+        let cluster = try MockCluster(brokers: 1)
+        try cluster.createTopic("private", partitions: 1)
+        try KafkaTestSupport.produce(10, to: "private", partitions: 1, bootstrap: cluster.bootstrapServers)
+        let partition = KafkaTopicPartition(topic: "private", partition: 0)
+        let configuration = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers)
+        let first = try KafkaConsumer(configuration: configuration)
+        defer { try? first.close() }
+        try first.commit([partition: 5])
+        XCTAssertEqual(try first.committed([partition]), [partition: 5], "a groupless consumer can still commit")
+
+        let second = try KafkaConsumer(configuration: configuration)
+        defer { try? second.close() }
+        XCTAssertEqual(try second.committed([partition]), [partition: nil], "another groupless consumer sees no commit")
+        try second.assign([partition: .committed])
+        let records = try KafkaTestSupport.consume(second, count: 10, timeout: .seconds(10))
+        XCTAssertEqual(records.first?.offset, 0, "starts by auto.offset.reset, not at the other consumer's commit")
+    }
+
     /// With cooperative-sticky assignment a member's `.revoked` handler can
     /// commit the partitions being taken away (the streaming engine finishes
     /// and commits its batch there): the new owner starts exactly after them,

@@ -8,8 +8,10 @@ import Foundation
 public struct KafkaConsumerConfiguration: Sendable {
     /// Comma-separated `host:port` list of bootstrap brokers. Required.
     public var bootstrapServers: String
-    /// The consumer group. Required for `subscribe`, group commits and
-    /// committed offsets; `nil` for pure `assign` consumers. Default: `nil`.
+    /// The consumer group. Required for `subscribe` and for committed
+    /// offsets that outlive the consumer; `nil` for pure `assign` consumers,
+    /// which then get a private group of their own (commits work but are
+    /// seen by no other consumer). Default: `nil`.
     public var groupID: String?
     /// The client id brokers log. Default: `"sluice"`.
     public var clientID: String = "sluice"
@@ -69,6 +71,7 @@ public struct KafkaConsumerConfiguration: Sendable {
 
     /// The librdkafka properties this configuration stands for, in the
     /// order they are applied (``additionalProperties`` last, so they win).
+    /// Without a ``groupID`` each call names a new private group.
     public var librdkafkaProperties: [(name: String, value: String)] {
         var properties: [(name: String, value: String)] = [
             ("bootstrap.servers", bootstrapServers),
@@ -90,7 +93,10 @@ public struct KafkaConsumerConfiguration: Sendable {
         ]
         // librdkafka refuses `assign` without a group id; a consumer that only
         // assigns gets a private group it never joins (commits still work).
-        properties.append(("group.id", groupID ?? "sluice-unjoined-\(ProcessInfo.processInfo.processIdentifier)"))
+        // Unique per translation, so per consumer: a per-process name made
+        // groupless consumers share commits (and in containers every
+        // process is pid 1), so one started at another's committed offset.
+        properties.append(("group.id", groupID ?? "sluice-unjoined-\(UUID().uuidString.lowercased())"))
         properties += reconnect.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
