@@ -137,7 +137,7 @@ final class TransactionTests: XCTestCase {
         let flushNow: (Duration) throws -> Void = producer.flush
         try producer.initTransactions()
         try producer.beginTransaction()
-        try sendNow(message("before"))
+        _ = try sendNow(message("before"))
         producer._triggerFatalError(.producerFenced, reason: "fenced by the test")
 
         func assertFatal<T>(_ body: @autoclosure () throws -> T, _ what: String, line: UInt = #line) {
