@@ -104,6 +104,28 @@ final class RoundTripTests: XCTestCase {
         try producer.close()
     }
 
+    /// When the local queue is full, `send` waits for room instead of
+    /// failing: a queue of 100 records still carries 5,000 in order.
+    func testSendWaitsForRoomWhenTheLocalQueueIsFull() throws {
+        let cluster = try MockCluster(brokers: 1)
+        try cluster.createTopic("narrow", partitions: 1)
+        var configuration = KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers)
+        configuration.queueBufferingMaxMessages = 100
+        let producer = try KafkaProducer(configuration: configuration)
+        for i in 0..<5_000 {
+            try producer.send(KafkaProducerMessage(topic: "narrow", partition: 0, key: nil, value: "value-\(i)"))
+        }
+        try producer.flush()
+        XCTAssertEqual(producer.deliveryCounts.delivered, 5_000)
+        try producer.close()
+        let consumer = try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers))
+        defer { try? consumer.close() }
+        try consumer.assign([KafkaTopicPartition(topic: "narrow", partition: 0): .beginning])
+        let records = try KafkaTestSupport.consume(consumer, count: 5_000, timeout: .seconds(20))
+        KafkaTestSupport.assertExactlyOnce(records, count: 5_000)
+        XCTAssertEqual(records.compactMap(KafkaTestSupport.index(of:)), Array(0..<5_000), "in the order sent")
+    }
+
     /// Record `i`: a mix of shapes (no key, empty key, empty value, binary
     /// bytes, repeated and valueless headers) so each survives the trip.
     static func message(_ i: Int, topic: String, partitions: Int32) -> KafkaProducerMessage {
