@@ -34,6 +34,10 @@ public final class KafkaDirectSource: InputSource {
 
     private struct State {
         var consumer: KafkaConsumer?
+        /// Asks partition leaders for watermarks on connections of its own:
+        /// on the fetching consumer's connections a ListOffsets request waits
+        /// behind the broker's long-polled Fetch (up to fetch.wait.max.ms).
+        var offsetsClient: KafkaConsumer?
         var inputID: Int?
         var logger = Logger(label: "sluice.kafka.stream")
         /// Next offset to plan, per partition with a known start.
@@ -81,8 +85,12 @@ public final class KafkaDirectSource: InputSource {
         let consumer = try KafkaConsumer(
             configuration: configuration.effectiveConsumerConfiguration, logger: logger,
             onEvent: { [weak self] event in self?.handle(event) })
+        var offsetsConfiguration = configuration.effectiveConsumerConfiguration
+        offsetsConfiguration.clientID += "-offsets"
+        let offsetsClient = try KafkaConsumer(configuration: offsetsConfiguration, logger: logger)
         state.withLock { state in
             state.consumer = consumer
+            state.offsetsClient = offsetsClient
             state.inputID = context.inputID
             state.logger = logger
         }
@@ -102,16 +110,28 @@ public final class KafkaDirectSource: InputSource {
     }
 
     public func plan(_ context: PlanningContext) async throws -> KafkaBatchPlan {
-        let (consumer, failure, pending) = state.withLock { ($0.consumer, $0.fetchError, $0.needsStart) }
+        let (consumer, offsetsClient, failure, pending) = state.withLock { ($0.consumer, $0.offsetsClient, $0.fetchError, $0.needsStart) }
         if let failure { throw failure }
-        guard let consumer else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
+        guard let consumer, let offsetsClient else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         if !pending.isEmpty {
             try await startNewlyAssigned(Array(pending), consumer: consumer)
         }
         let starts = state.withLock { $0.nextOffsets }
         guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         let partitions = starts.keys.sorted()
-        let ends = try await blocking { [self] in try endsOfLog(partitions, consumer: consumer) }
+        let marks = try await blocking { [self] in try watermarks(partitions, client: offsetsClient) }
+        var ends: [KafkaTopicPartition: Int64] = [:]
+        for (partition, mark) in marks {
+            ends[partition] = mark.high
+            if let from = starts[partition], from < mark.low {
+                let lost = KafkaError(
+                    code: .offsetOutOfRange,
+                    message: "\(name): records \(from)..<\(mark.low) of \(partition) were deleted (retention) before they were read; "
+                        + "set failOnDataLoss = false to skip them")
+                if configuration.failOnDataLoss { throw lost }
+                state.withLock { $0.logger }.warning("\(lost.message)")
+            }
+        }
 
         var available: [KafkaTopicPartition: Int64] = [:]
         for partition in partitions {
@@ -173,6 +193,9 @@ public final class KafkaDirectSource: InputSource {
                     continuation.resume()
                 }
             }
+        }
+        if let offsetsClient = state.withLock({ $0.offsetsClient }) {
+            try? await blocking { try offsetsClient.close() }
         }
         if let consumer {
             do { try await blocking { try consumer.close() } } catch {
@@ -283,38 +306,26 @@ public final class KafkaDirectSource: InputSource {
         }
     }
 
-    /// End of the log per partition: the high watermark last seen in fetch
-    /// responses (read_uncommitted), or asked of the leader, which answers
-    /// with the last stable offset under read_committed. *Blocking*.
-    private func endsOfLog(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> [KafkaTopicPartition: Int64] {
-        var ends: [KafkaTopicPartition: Int64] = [:]
-        let useCache = configuration.isolationLevel == .readUncommitted
-        let results = Mutex<[KafkaTopicPartition: Result<Int64, KafkaError>]>([:])
+    /// Low watermark and end of the log per partition, asked of the leaders
+    /// in parallel; under read_committed the leader answers with the last
+    /// stable offset. A partition whose leader does not answer reads nothing
+    /// this batch. *Blocking*.
+    private func watermarks(_ partitions: [KafkaTopicPartition], client: KafkaConsumer) throws -> [KafkaTopicPartition: KafkaWatermarks] {
+        let results = Mutex<[KafkaTopicPartition: Result<KafkaWatermarks, any Error>]>([:])
         DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
             let partition = partitions[index]
-            let result: Result<Int64, KafkaError>
-            do {
-                if useCache, let cached = try consumer.cachedWatermarks(of: partition) {
-                    result = .success(cached.high)
-                } else {
-                    result = .success(try consumer.watermarks(of: partition, timeout: .seconds(10)).high)
-                }
-            } catch let error as KafkaError {
-                result = .failure(error)
-            } catch {
-                result = .failure(KafkaError(code: .fail, message: "\(error)"))
-            }
+            let result = Result { try client.watermarks(of: partition, timeout: .seconds(10)) }
             results.withLock { $0[partition] = result }
         }
+        var marks: [KafkaTopicPartition: KafkaWatermarks] = [:]
         for (partition, result) in results.withLock({ $0 }) {
             switch result {
-            case .success(let end): ends[partition] = end
+            case .success(let mark): marks[partition] = mark
             case .failure(let error):
-                // A partition whose leader does not answer this time reads nothing this batch.
                 state.withLock { $0.logger }.warning("\(name): end of log of \(partition) unknown this batch: \(error)")
             }
         }
-        return ends
+        return marks
     }
 
     // MARK: Fetch thread

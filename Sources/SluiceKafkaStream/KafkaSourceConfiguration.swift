@@ -50,6 +50,9 @@ public struct KafkaSourceConfiguration: Sendable {
     /// tools see progress. Exactly-once sinks keep their own offsets; the
     /// group's are advisory. Default: `true`.
     public var commitOffsetsToGroup: Bool = true
+    /// Fail a batch when records it should read were deleted by retention
+    /// before they were read; false skips them with a warning. Default: true.
+    public var failOnDataLoss: Bool = true
     /// Records buffered per partition ahead of the batches; fetching that
     /// partition pauses above it. Default: 200,000.
     public var maxBufferedRecordsPerPartition: Int = 200_000

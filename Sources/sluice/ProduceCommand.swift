@@ -12,6 +12,7 @@ struct ProduceCommand: ParsableCommand {
         discussion: """
             Formats: words (5–15 words a line, 10,000-word Zipf vocabulary), access-log \
             (Apache combined lines keyed by client address), user-events (JSON keyed by user).
+            Keyless records (words) go round robin over the partitions. \
             With --file, each line is one record, sent in order; keys are line numbers, which \
             spreads the lines over the partitions.
             """
@@ -54,12 +55,12 @@ struct ProduceCommand: ParsableCommand {
         let signals = SignalWatcher()
         var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         configuration.compression = compression
-        configuration.linger = .milliseconds(5)
+        configuration.linger = .milliseconds(20)
         configuration.messageTimeout = .seconds(60)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         // Fail fast, naming the topic, rather than timing out record by record.
         let admin = try KafkaAdmin(bootstrapServers: bootstrap, logger: logger)
-        _ = try admin.describeTopic(topic)
+        let partitionCount = Int32(max(1, try admin.describeTopic(topic).partitions.count))
 
         var progress = ProgressReporter(logger: logger, total: file == nil ? count : nil, unit: "records")
         var pacer = Pacer(rate: rate)
@@ -77,7 +78,11 @@ struct ProduceCommand: ParsableCommand {
             var workload = Workload(format: format, seed: seed)
             while sent < count, !signals.isStopped, let record = workload.next() {
                 pacer.wait(forRecord: sent)
-                try producer.send(KafkaProducerMessage(topic: topic, key: record.key.map { Array($0.utf8) }, value: Array(record.value.utf8)))
+                // Keyless records go round robin, so partitions fill evenly
+                // (librdkafka's sticky partitioner would fill one at a time).
+                try producer.send(KafkaProducerMessage(
+                    topic: topic, partition: record.key == nil ? Int32(sent % Int(partitionCount)) : nil,
+                    key: record.key.map { Array($0.utf8) }, value: Array(record.value.utf8)))
                 sent += 1
                 progress.update(done: sent, extra: "delivered \(producer.deliveryCounts.delivered)")
             }

@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most records per partition per second; 0 for no limit.")
     var maxRatePerPartition: Double = 0
 
+    @Flag(help: "Read every partition of the topic directly instead of joining the consumer group (no rebalance wait; one process per job).")
+    var assign = false
+
     @Option(help: "Undecodable records: dead-letter (keep them with their position and go on) or stop.")
     var onBadRecord: BadRecordPolicy = .deadLetter
 
@@ -66,6 +69,10 @@ struct RunCommand: AsyncParsableCommand {
         var consumer = KafkaConsumerConfigurationDefaults.forJobs(bootstrap: bootstrap, group: jobName)
         consumer.groupID = jobName
         wordCount.consumer = consumer
+        if assign {
+            let count = try KafkaAdmin(bootstrapServers: bootstrap, logger: logger).describeTopic(topic).partitions.count
+            wordCount.partitions = (0..<Int32(count)).map { $0 }
+        }
         try await wordCount.define(on: context)
         try context.start()
         logger.info("job '\(jobName)' running: \(topic) → \(sink); stop with Ctrl-C")
