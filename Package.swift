@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceTesting"]),
         .testTarget(name: "SluiceExactlyOnceTests", dependencies: ["SluiceJobs", "SluiceSQLite", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
-        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads"]),
+        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )
