@@ -128,4 +128,54 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(asyncResult()??.code.name, "UNKNOWN_MEMBER_ID")
         XCTAssertEqual(try consumer.committed([partition]), [partition: 20])
     }
+
+    /// Produce requests that fail with retriable broker errors are retried
+    /// by the idempotent producer: every record lands once, in order.
+    func testInjectedProduceErrorsAreRetriedWithoutDuplicates() throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("produce-errors")
+        try cluster.createTopic(topic, partitions: 2)
+        let notEnoughReplicas = KafkaError.Code(rawValue: 19)
+        let requestTimedOut = KafkaError.Code(rawValue: 7)
+        let notLeader = KafkaError.Code(rawValue: 6)
+        cluster.pushRequestErrors(.produce, [notEnoughReplicas, requestTimedOut, notLeader, requestTimedOut])
+        try KafkaTestSupport.produce(1_000, to: topic, partitions: 2, bootstrap: cluster.bootstrapServers)
+
+        let consumer = try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers))
+        defer { try? consumer.close() }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: KafkaTestSupport.partitions(topic, 2).map { ($0, .beginning) }))
+        var records = try KafkaTestSupport.consume(consumer, count: 1_000, timeout: .seconds(20))
+        records += try consumer.poll(maxRecords: 1_000, timeout: .milliseconds(300))
+        KafkaTestSupport.assertExactlyOnce(records, count: 1_000)
+        for partition in 0..<Int32(2) {
+            let indexes = records.filter { $0.partition == partition }.compactMap(KafkaTestSupport.index(of:))
+            XCTAssertEqual(indexes, indexes.sorted(), "partition \(partition) keeps the order sent")
+        }
+    }
+
+    /// A produce error that retrying cannot fix fails the delivery: `flush`
+    /// throws it with its code and the partition; it is not fatal.
+    func testNonRetriableProduceErrorFailsTheDelivery() throws {
+        let cluster = try MockCluster(brokers: 1)
+        try cluster.createTopic("refused", partitions: 1)
+        let producer = try KafkaProducer(configuration: KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers))
+        defer { try? producer.close() }
+        cluster.pushRequestErrors(.produce, [.topicAuthorizationFailed])
+        try producer.send(KafkaProducerMessage(topic: "refused", partition: 0, key: nil, value: "x"))
+        XCTAssertThrowsError(try producer.flush()) { error in
+            guard let error = error as? KafkaError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.code, .topicAuthorizationFailed, "\(error)")
+            XCTAssertTrue(error.message.contains("refused[0]"), error.message)
+        }
+        XCTAssertEqual(producer.deliveryCounts.failed, 1)
+        // librdkafka remembers the topic as unauthorized: sending to it now
+        // throws at once. The producer itself is not broken.
+        XCTAssertThrowsError(try producer.send(KafkaProducerMessage(topic: "refused", partition: 0, key: nil, value: "y"))) { error in
+            XCTAssertEqual((error as? KafkaError)?.code, .topicAuthorizationFailed, "\(error)")
+        }
+        try cluster.createTopic("allowed", partitions: 1)
+        try producer.send(KafkaProducerMessage(topic: "allowed", partition: 0, key: nil, value: "z"))
+        XCTAssertNoThrow(try producer.flush())
+        XCTAssertEqual(producer.deliveryCounts.delivered, 1)
+    }
 }
