@@ -1,0 +1,72 @@
+import CoreMetrics
+
+extension DStream {
+    /// Aggregates `(key, value)` records per key in event-time windows taken
+    /// from the records' own timestamps (beyond Spark's DStreams; Kafka
+    /// Streams' windowed aggregations).
+    ///
+    /// The watermark is the largest event time seen so far minus
+    /// `allowedLateness`; it advances after each batch. A record whose time
+    /// is below the watermark of the batch it arrives in is late: it is not
+    /// aggregated but counted (`sluice_late_records_total`) and sent to the
+    /// `late` stream. A window is output when the watermark reaches its end
+    /// (and, with `.onEveryUpdate`, each batch that changed it); its state
+    /// is then freed.
+    ///
+    /// - Parameters:
+    ///   - timestamp: the record's event time.
+    ///   - windows: tumbling, hopping or session windows.
+    ///   - initial, add: fold a window's values, starting from `initial`.
+    ///   - merge: combine two partial aggregates (session merges). Default
+    ///     for counts and sums: `+`.
+    public func aggregateByEventTime<K: Hashable & Sendable, V: Sendable, A: Sendable>(
+        timestamp: @escaping @Sendable (K, V) -> Time,
+        windows: EventTimeWindows,
+        allowedLateness: Duration = .zero,
+        emit: EventTimeEmitMode = .onWindowClose,
+        initial: A,
+        add: @escaping @Sendable (A, V) -> A,
+        merge: @escaping @Sendable (A, A) -> A
+    ) -> (results: DStream<WindowedValue<K, A>>, late: DStream<(K, V)>) where Element == (K, V) {
+        let state = Locked(EventTimeState<K, V, A>(
+            windows: windows, lateness: allowedLateness.wholeMilliseconds,
+            initial: initial, add: add, merge: merge))
+        let lateOfLastBatch = Locked<(time: Time, records: [(K, V)])?>(nil)
+        let lateCounter = Counter(label: "sluice_late_records_total", factory: MetricsSystem.factory)
+        let parallelism = defaultParallelism
+        let parent = self
+        let results = DStream<WindowedValue<K, A>>(
+            name: "aggregateByEventTime", graph: node.graph, slideDuration: slideDuration, parents: [node],
+            validate: { _ in
+                if let problem = windows.problem { return problem }
+                return allowedLateness < .zero ? "allowedLateness \(allowedLateness) must not be negative" : nil
+            }
+        ) { time in
+            let records = try await parent.batch(at: time)?.materialized().collect() ?? []
+            let result = state.withLock {
+                $0.process(records, timestamp: { timestamp($0, $1).milliseconds }, emit: emit)
+            }
+            lateOfLastBatch.withLock { $0 = (time, result.late) }
+            if !result.late.isEmpty { lateCounter.increment(by: result.late.count) }
+            return Batch(result.emitted, partitionCount: parallelism)
+        }
+        let late: DStream<(K, V)> = results.derived("lateRecords") { _, time in
+            let records = lateOfLastBatch.withLock { last in last?.time == time ? last?.records : nil }
+            return Batch(records ?? [])
+        }
+        return (results, late)
+    }
+
+    /// Counts records per key in event-time windows; see
+    /// `aggregateByEventTime`.
+    public func countByEventTime<K: Hashable & Sendable, V: Sendable>(
+        timestamp: @escaping @Sendable (K, V) -> Time,
+        windows: EventTimeWindows,
+        allowedLateness: Duration = .zero,
+        emit: EventTimeEmitMode = .onWindowClose
+    ) -> (results: DStream<WindowedValue<K, Int>>, late: DStream<(K, V)>) where Element == (K, V) {
+        aggregateByEventTime(
+            timestamp: timestamp, windows: windows, allowedLateness: allowedLateness, emit: emit,
+            initial: 0, add: { count, _ in count + 1 }, merge: +)
+    }
+}
