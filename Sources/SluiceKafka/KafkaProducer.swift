@@ -26,7 +26,7 @@ public final class KafkaProducer: Sendable {
         var failed = 0
         /// The first failure since the last flush, reported by flush.
         var firstFailure: KafkaError?
-        var waiting: [UInt: CheckedContinuation<KafkaDeliveryReport, any Error>] = [:]
+        var waiting: [UInt: CheckedContinuation<KafkaDeliveryReport?, any Error>] = [:]
     }
 
     /// Records delivered and failed since the producer started.
@@ -50,7 +50,7 @@ public final class KafkaProducer: Sendable {
             let report = KafkaDeliveryReport(
                 id: delivery.id, topic: delivery.topic, partition: delivery.partition,
                 offset: delivery.offset, error: delivery.error)
-            let waiter = state.withLock { state -> CheckedContinuation<KafkaDeliveryReport, any Error>? in
+            let waiter = state.withLock { state -> CheckedContinuation<KafkaDeliveryReport?, any Error>? in
                 if let error = delivery.error {
                     state.failed += 1
                     // Records purged by abortTransaction fail by design: the
@@ -153,11 +153,27 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Sends a record and waits for its delivery report; throws the delivery
-    /// error when the record was not delivered.
+    /// error when the record was not delivered. When the local queue is
+    /// full it waits for room (without blocking a thread), up to the
+    /// message timeout, like the synchronous ``send(_:)``.
     @discardableResult
     public func send(_ message: KafkaProducerMessage) async throws -> KafkaDeliveryReport {
-        try checkOpen("send to \(message.topic)")
-        let report: KafkaDeliveryReport = try await withCheckedThrowingContinuation { continuation in
+        let deadline = ContinuousClock.now + configuration.effectiveMessageTimeout
+        while true {
+            try checkOpen("send to \(message.topic)")
+            if let report = try await enqueueAndWait(message, queueFullIsError: ContinuousClock.now >= deadline) {
+                if let error = report.error { throw error }
+                return report
+            }
+            // The poll thread drains delivery reports; give it a moment.
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Enqueues one record and waits for its report; `nil` when the local
+    /// queue was full and `queueFullIsError` is false.
+    private func enqueueAndWait(_ message: KafkaProducerMessage, queueFullIsError: Bool) async throws -> KafkaDeliveryReport? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<KafkaDeliveryReport?, any Error>) in
             // Register before producing so a fast report cannot be missed.
             let id = state.withLock { state -> UInt in
                 defer { state.nextID &+= 1 }
@@ -167,13 +183,15 @@ public final class KafkaProducer: Sendable {
             let err = RDKafkaProduce.produce(client.handle, message, id: id)
             guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
             let waiter = state.withLock { $0.waiting.removeValue(forKey: id) }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !queueFullIsError {
+                waiter?.resume(returning: nil)
+                return
+            }
             let error = err == RD_KAFKA_RESP_ERR__FATAL
                 ? (client.fatalError() ?? KafkaError(err, "send to \(message.topic)"))
                 : self.sendError(err, message)
             waiter?.resume(throwing: error)
         }
-        if let error = report.error { throw error }
-        return report
     }
 
     /// Waits until every enqueued record has a delivery report. *Blocking*.

@@ -126,6 +126,29 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(records.compactMap(KafkaTestSupport.index(of:)), Array(0..<5_000), "in the order sent")
     }
 
+    /// Concurrent async sends beyond the local queue's capacity wait for
+    /// room instead of failing with `queueFull`.
+    func testConcurrentAsyncSendsWaitForRoomWhenTheQueueIsFull() async throws {
+        let cluster = try MockCluster(brokers: 1)
+        try cluster.createTopic("crowded", partitions: 1)
+        var configuration = KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers)
+        configuration.queueBufferingMaxMessages = 10
+        let producer = try KafkaProducer(configuration: configuration)
+        let offsets = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for i in 0..<500 {
+                group.addTask {
+                    let report: KafkaDeliveryReport = try await producer.send(
+                        KafkaProducerMessage(topic: "crowded", partition: 0, key: nil, value: "value-\(i)"))
+                    return report.offset
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }
+        XCTAssertEqual(offsets.sorted(), Array(0..<500))
+        try await producer.flush()
+        try producer.close()
+    }
+
     /// Record `i`: a mix of shapes (no key, empty key, empty value, binary
     /// bytes, repeated and valueless headers) so each survives the trip.
     static func message(_ i: Int, topic: String, partitions: Int32) -> KafkaProducerMessage {
