@@ -33,10 +33,11 @@ test-kafka: deps
 test-core: deps
 	$(SWIFT) test --filter SluiceTests
 
-## demo: embedded Kafka cluster, load generator and a live consumer
+## demo: embedded Kafka cluster, load generator, exactly-once word count into SQLite, live progress
+DEMO_SECONDS ?= 30
 demo: deps
 	$(SWIFT) build -c release --product sluice
-	bash scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/sluice"
+	"$$($(SWIFT) build -c release --show-bin-path)/sluice" demo --seconds $(DEMO_SECONDS)
 
 ## bench-consume: 1,000,000 records, C reader vs KafkaConsumer (release build)
 bench-consume: deps

@@ -74,7 +74,9 @@ let package = Package(
                 "Sluice",
                 "SluiceKafkaStream",
                 "SluiceJobs",
+                "SluiceSQLite",
                 "SluiceWorkloads",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
