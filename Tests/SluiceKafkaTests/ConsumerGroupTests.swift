@@ -116,6 +116,12 @@ final class ConsumerGroupTests: XCTestCase {
         XCTAssertFalse(eventsB.revoked.isEmpty, "B saw its partitions revoked for the rebalance")
         XCTAssertEqual(eventsB.lastAssigned, all, "B's last assignment holds every partition")
         KafkaTestSupport.assertOrderedPerPartition(takeover)
+
+        // Closing a member whose cluster went away does not hang.
+        try cluster.setBrokerDown(1)
+        let start = ContinuousClock.now
+        try? b.close()
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(10), "close with the cluster down is bounded")
     }
 }
 
