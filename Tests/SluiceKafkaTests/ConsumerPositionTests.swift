@@ -57,6 +57,32 @@ final class ConsumerPositionTests: XCTestCase {
         XCTAssertEqual(try consumer.position([p0, p1]), [p0: 20, p1: (fromP1.last?.offset ?? -2) + 1])
     }
 
+    /// With `autoOffsetReset = .error`, a start with no committed offset or
+    /// beyond the log is thrown from `poll`, naming the partition, instead
+    /// of being silently reset.
+    func testResetPolicyErrorIsThrownFromPollNamingThePartition() throws {
+        let consumer = try KafkaConsumer(configuration: KafkaTestEnvironment.consumerConfiguration(
+            bootstrap: cluster.bootstrapServers, groupID: KafkaTestEnvironment.uniqueName("strict"), from: .error))
+        defer { try? consumer.close() }
+        let p0 = KafkaTopicPartition(topic: topic, partition: 0)
+        let p1 = KafkaTopicPartition(topic: topic, partition: 1)
+        for (partition, start) in [(p0, KafkaStartOffset.committed), (p1, .offset(1_000))] {
+            try consumer.assign([partition: start])
+            var thrown: KafkaError?
+            let deadline = ContinuousClock.now + .seconds(10)
+            while thrown == nil && ContinuousClock.now < deadline {
+                do {
+                    let records = try consumer.poll(timeout: .milliseconds(100))
+                    XCTAssertEqual(records.count, 0, "\(start): nothing to read without a valid start")
+                } catch let error as KafkaError {
+                    thrown = error
+                }
+            }
+            XCTAssertEqual(thrown?.code, .autoOffsetReset, "\(start): \(String(describing: thrown))")
+            XCTAssertTrue(thrown?.message.contains("\(partition)") == true, "\(String(describing: thrown))")
+        }
+    }
+
     /// seek moves the position back and forward; pause stops one partition
     /// while the other keeps flowing, resume picks it up where it stopped.
     func testSeekPauseAndResume() throws {
