@@ -335,7 +335,7 @@ public final class KafkaConsumer: Sendable {
     /// `COORDINATOR_LOAD_IN_PROGRESS`, `REQUEST_TIMED_OUT`) is retried inside
     /// this call by librdkafka, which then succeeds. Any other error the
     /// broker gives is thrown as a ``KafkaError`` with its code and the
-    /// offsets concerned, and nothing is stored: `REBALANCE_IN_PROGRESS` is
+    /// offsets concerned, which were not stored: `REBALANCE_IN_PROGRESS` is
     /// `isRetriable` (commit again after the rebalance, for partitions still
     /// owned); `UNKNOWN_MEMBER_ID`, `ILLEGAL_GENERATION` and authorization
     /// errors are not.
