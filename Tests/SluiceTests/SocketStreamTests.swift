@@ -124,3 +124,55 @@ import Testing
         await ssc.stop()
     }
 }
+
+extension SocketStreamTests {
+    @Test func readingPausesWhenBatchesFallBehind() async throws {
+        let server = try LoopbackServer()
+        defer { server.shutdown() }
+        let line = Array("0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrs\n".utf8)  // 66 bytes
+        let lineCount = 30_000
+        let chunk = Array([[UInt8]](repeating: line, count: 1000).joined())
+        let source = SocketLineSource<ByteString>(bytesFrom: "127.0.0.1", port: server.port, maxPendingBytes: 64 * 1024)
+        let ssc = try makeContext()
+        let arrived = EventCounter()
+        let largest = NSLockedBox(0)
+        let intact = NSLockedBox(true)
+        try ssc.inputStream(source).foreachBatch { batch, _, _ in
+            let lines = batch.collect()
+            largest.withLock { $0 = max($0, lines.count) }
+            if !lines.allSatisfy({ $0.count == 65 }) { intact.withLock { $0 = false } }
+            for _ in lines { arrived.increment() }
+        }
+        server.serve(Array(repeating: chunk, count: lineCount / 1000), pause: 0)
+        try ssc.start()
+        let complete = await arrived.wait(for: lineCount, timeout: .seconds(20))
+        await ssc.stop()
+        #expect(complete)
+        #expect(intact.withLock { $0 })
+        // At most the cap plus one read (256 KiB) per batch.
+        let bound = (64 * 1024 + 256 * 1024) / 66 + 1
+        let biggest = largest.withLock { $0 }
+        #expect(biggest <= bound)
+    }
+}
+
+extension SocketStreamTests {
+    @Test func byteLinesCountTheUnterminatedLastLine() async throws {
+        let server = try LoopbackServer()
+        defer { server.shutdown() }
+        let ssc = try makeContext()
+        let collector = LineCollector()
+        let counts = NSLockedBox<Int>(0)
+        try ssc.socketLineStream(host: "127.0.0.1", port: server.port).foreachBatch { batch, _, _ in
+            counts.withLock { $0 += batch.count() }
+            collector.add(batch.collect().map(\.string))
+        }
+        server.serve([Array("x\r\n\ny".utf8)])
+        try ssc.start()
+        let complete = await collector.arrived.wait(for: 3)
+        await ssc.stop()
+        #expect(complete)
+        #expect(collector.lines.withLock { $0 } == ["x", "", "y"])
+        #expect(counts.withLock { $0 } == 3)
+    }
+}

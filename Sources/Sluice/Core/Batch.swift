@@ -52,8 +52,8 @@ public struct Batch<Element: Sendable>: Sendable {
     public func count() -> Int {
         var total = 0
         for partition in partitions {
-            if case .elements(let elements) = partition.storage {
-                total += elements.count
+            if let known = partition.knownCount {
+                total += known
             } else {
                 partition.forEach { _ in total += 1 }
             }

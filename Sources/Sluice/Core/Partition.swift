@@ -14,17 +14,23 @@ public struct Partition<Element: Sendable>: Sendable {
 
     @usableFromInline
     let storage: Storage
+    /// The number of elements, when known without evaluating the partition.
+    @usableFromInline
+    let knownCount: Int?
 
     /// A materialised partition.
     @inlinable
     public init(_ elements: [Element]) {
         storage = .elements(elements)
+        knownCount = elements.count
     }
 
-    /// A lazy partition that produces its elements by calling `body` for each.
+    /// A lazy partition that produces its elements by calling `body` for
+    /// each; `count`, when given, must be the number of elements it produces.
     @inlinable
-    public init(generator: @escaping @Sendable (_ body: (Element) -> Void) -> Void) {
+    public init(count: Int? = nil, generator: @escaping @Sendable (_ body: (Element) -> Void) -> Void) {
         storage = .pipeline(generator)
+        knownCount = count
     }
 
     /// Calls `body` for every element, in order.

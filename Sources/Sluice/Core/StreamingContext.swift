@@ -107,7 +107,7 @@ public final class StreamingContext: Sendable {
                     return PlannedInput(
                         inputID: id, offsetRanges: plan.offsetRanges, partitionLag: plan.partitionLag,
                         read: {
-                            let batch = try await source.read(plan).materialized()
+                            let batch = try await source.read(plan)
                             memo.set(context.batchTime, batch)
                             return batch.count()
                         })

@@ -73,7 +73,9 @@ public protocol InputSource<Element>: AnyObject, Sendable {
     func plan(_ context: PlanningContext) async throws -> Plan
 
     /// The batch's data, one partition per unit of parallel work (e.g. per
-    /// Kafka partition). Return materialised partitions.
+    /// Kafka partition). Partitions may be lazy (evaluated by each consumer)
+    /// when evaluating them has no side effect; give their count
+    /// (`Partition(count:generator:)`) so the batch's record count is free.
     func read(_ plan: Plan) async throws -> Batch<Element>
 
     /// Called once when the context stops, after the last batch ran.

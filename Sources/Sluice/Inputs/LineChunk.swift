@@ -8,6 +8,8 @@ struct LineChunk: Sendable {
     var firstLine: Int
     /// Offset of the chunk's first byte within its connection.
     var firstByteOffset: Int
+    /// Lines in the chunk.
+    var lineCount: Int
 
     /// Calls `body` with each line (without `\n` or `\r\n`), its line number
     /// and byte offset within the connection.

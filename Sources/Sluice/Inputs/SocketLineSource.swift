@@ -24,7 +24,15 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
     public var name: String { "socket \(host):\(port)" }
 
     private let decode: @Sendable (ArraySlice<UInt8>) -> Element?
+    /// Whether `decode` never fails: batches are then lazy views of the
+    /// received chunks (no per-line array), decoded by each consumer.
+    private let decodeNeverFails: Bool
+    /// Received bytes not yet taken by a batch above which the reader
+    /// stops reading (TCP then slows the sender).
+    public let maxPendingBytes: Int
     private let state = Locked(ReaderState())
+    /// Signalled when a batch takes the pending data (the reader may resume).
+    private let drained = NSCondition()
     private let counter = Locked<UndecodableRecordCounter?>(nil)
     private let loggerBox = Locked<Logger>(Logger(label: "sluice.socket"))
 
@@ -39,13 +47,27 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
     }
 
     /// A source that decodes each line with `decode` (nil: undecodable).
-    public init(
+    ///
+    /// - Parameter maxPendingBytes: received bytes not yet taken by a batch
+    ///   above which reading pauses. Default: 256 MiB
+    public convenience init(
         host: String, port: Int, reconnectDelay: Duration = .milliseconds(500),
+        maxPendingBytes: Int = 256 << 20,
+        decode: @escaping @Sendable (ArraySlice<UInt8>) -> Element?
+    ) {
+        self.init(host: host, port: port, reconnectDelay: reconnectDelay, maxPendingBytes: maxPendingBytes,
+                  decodeNeverFails: false, decode: decode)
+    }
+
+    init(
+        host: String, port: Int, reconnectDelay: Duration, maxPendingBytes: Int, decodeNeverFails: Bool,
         decode: @escaping @Sendable (ArraySlice<UInt8>) -> Element?
     ) {
         self.host = host
         self.port = port
         self.reconnectDelay = reconnectDelay
+        self.maxPendingBytes = max(1, maxPendingBytes)
+        self.decodeNeverFails = decodeNeverFails
         self.decode = decode
     }
 
@@ -77,12 +99,24 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
             }
             return state.pending
         }
+        drained.withLock { drained.broadcast() }
         return Plan(chunks: chunks, partitions: context.defaultParallelism)
     }
 
     public func read(_ plan: Plan) async throws -> Batch<Element> {
         let groups = splitChunks(plan.chunks, into: plan.partitions)
         let decode = self.decode
+        if decodeNeverFails {
+            return Batch(partitions: groups.map { group in
+                Partition(count: group.reduce(0) { $0 + $1.lineCount }) { body in
+                    for chunk in group {
+                        chunk.forEachLine { line, _, _ in
+                            if let element = decode(line) { body(element) }
+                        }
+                    }
+                }
+            })
+        }
         let results = await Parallel.map(groups) { group -> ([Element], [(Int, Int, Int)]) in
             var elements: [Element] = []
             var bad: [(Int, Int, Int)] = []
@@ -175,8 +209,11 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
         var offset = 0
         func emit(_ bytes: [UInt8]) {
             let newlines = LineChunk.countNewlines(bytes[...])
-            let chunk = LineChunk(bytes: bytes, connection: connection, firstLine: line, firstByteOffset: offset)
-            line += max(newlines, 1)
+            // A chunk ends with a newline, except the last line before the peer closed.
+            let lines = bytes.last == 10 ? newlines : newlines + 1
+            let chunk = LineChunk(
+                bytes: bytes, connection: connection, firstLine: line, firstByteOffset: offset, lineCount: lines)
+            line += lines
             offset += bytes.count
             state.withLock { state in
                 state.pending.append(chunk)
@@ -184,6 +221,16 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
             }
         }
         while !stopRequested {
+            if state.withLock({ $0.pendingBytes }) >= maxPendingBytes {
+                // Batches are behind: stop reading until one takes the data
+                // (re-checking the stop flag every 100 ms).
+                drained.lock()
+                if state.withLock({ $0.pendingBytes }) >= maxPendingBytes {
+                    _ = drained.wait(until: Date(timeIntervalSinceNow: 0.1))
+                }
+                drained.unlock()
+                continue
+            }
             switch POSIXSocket.read(fd, into: buffer, timeoutMilliseconds: 100) {
             case .timeout:
                 continue
@@ -219,16 +266,23 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
 
 extension SocketLineSource where Element == String {
     /// Lines decoded as UTF-8 strings; invalid UTF-8 lines are skipped and counted.
-    public convenience init(host: String, port: Int, reconnectDelay: Duration = .milliseconds(500)) {
-        self.init(host: host, port: port, reconnectDelay: reconnectDelay, decode: decodeUTF8Line)
+    public convenience init(
+        host: String, port: Int, reconnectDelay: Duration = .milliseconds(500), maxPendingBytes: Int = 256 << 20
+    ) {
+        self.init(host: host, port: port, reconnectDelay: reconnectDelay, maxPendingBytes: maxPendingBytes,
+                  decodeNeverFails: false, decode: decodeUTF8Line)
     }
 }
 
 extension SocketLineSource where Element == ByteString {
     /// Lines as byte strings sharing the received buffer (no copy, no
     /// decoding), for tight loops such as a word count keyed by bytes.
-    public convenience init(bytesFrom host: String, port: Int, reconnectDelay: Duration = .milliseconds(500)) {
-        self.init(host: host, port: port, reconnectDelay: reconnectDelay) { ByteString($0) }
+    public convenience init(
+        bytesFrom host: String, port: Int, reconnectDelay: Duration = .milliseconds(500),
+        maxPendingBytes: Int = 256 << 20
+    ) {
+        self.init(host: host, port: port, reconnectDelay: reconnectDelay, maxPendingBytes: maxPendingBytes,
+                  decodeNeverFails: true) { ByteString($0) }
     }
 }
 

@@ -69,7 +69,7 @@ public final class TextFileSource: InputSource {
                 return .failure(StreamingError(
                     code: .io, message: "could not read \(file.path); files must stay in the directory until their batch has run"))
             }
-            let chunk = LineChunk(bytes: [UInt8](data), connection: 1, firstLine: 1, firstByteOffset: 0)
+            let chunk = LineChunk(bytes: [UInt8](data), connection: 1, firstLine: 1, firstByteOffset: 0, lineCount: 0)
             var lines: [String] = []
             var bad: [Int] = []
             chunk.forEachLine { bytes, number, _ in
