@@ -19,7 +19,13 @@ extension DStream {
     ///   - initial, add: fold a window's values, starting from `initial`.
     ///   - merge: combine two partial aggregates (session merges). Default
     ///     for counts and sums: `+`.
-    public func aggregateByEventTime<K: Hashable & Sendable, V: Sendable, A: Sendable>(
+    ///   - name: a stable name for the stored state. Default: `eventTimeWindows#n`.
+    ///
+    /// The open windows and the largest event time are kept in two
+    /// ``KeyedState``s (`name` and `name.maxEventTime`), committed and
+    /// restored by an exactly-once output.
+    public func aggregateByEventTime<K: Hashable & Sendable & Codable, V: Sendable, A: Sendable & Codable>(
+        name: String? = nil,
         timestamp: @escaping @Sendable (K, V) -> Time,
         windows: EventTimeWindows,
         allowedLateness: Duration = .zero,
@@ -28,9 +34,12 @@ extension DStream {
         add: @escaping @Sendable (A, V) -> A,
         merge: @escaping @Sendable (A, A) -> A
     ) -> (results: DStream<WindowedValue<K, A>>, late: DStream<(K, V)>) where Element == (K, V) {
-        let state = Locked(EventTimeState<K, V, A>(
+        let aggregation = EventTimeAggregation<K, V, A>(
             windows: windows, lateness: allowedLateness.wholeMilliseconds,
-            initial: initial, add: add, merge: merge))
+            initial: initial, add: add, merge: merge)
+        let registry = node.graph.stateRegistry
+        let state = KeyedState<K, EventKeyWindows<A>>(name: name ?? registry.nextName(kind: "eventTimeWindows"))
+        let eventClock = KeyedState<String, Int64>(name: "\(state.name).maxEventTime")
         let lateOfLastBatch = Locked<(time: Time, records: [(K, V)])?>(nil)
         let lateCounter = Counter(label: "sluice_late_records_total", factory: MetricsSystem.factory)
         let parallelism = defaultParallelism
@@ -43,13 +52,23 @@ extension DStream {
             }
         ) { time in
             let records = try await parent.batch(at: time)?.materialized().collect() ?? []
-            let result = state.withLock {
-                $0.process(records, timestamp: { timestamp($0, $1).milliseconds }, emit: emit)
+            let before = eventClock.store.get("maxEventTime")
+            var maxEventTime = before
+            let result = state.store.update { open in
+                let result = aggregation.process(
+                    records, timestamp: { timestamp($0, $1).milliseconds }, emit: emit,
+                    open: &open, maxEventTime: &maxEventTime)
+                return (result: result, written: result.written)
+            }
+            if let maxEventTime, maxEventTime != before {
+                eventClock.store.put("maxEventTime", maxEventTime)
             }
             lateOfLastBatch.withLock { $0 = (time, result.late) }
             if !result.late.isEmpty { lateCounter.increment(by: result.late.count) }
             return Batch(result.emitted, partitionCount: parallelism)
         }
+        registry.register(nodeID: results.node.id, state)
+        registry.register(nodeID: results.node.id, eventClock)
         let late: DStream<(K, V)> = results.derived("lateRecords") { _, time in
             let records = lateOfLastBatch.withLock { last in last?.time == time ? last?.records : nil }
             return Batch(records ?? [])
@@ -59,14 +78,15 @@ extension DStream {
 
     /// Counts records per key in event-time windows; see
     /// `aggregateByEventTime`.
-    public func countByEventTime<K: Hashable & Sendable, V: Sendable>(
+    public func countByEventTime<K: Hashable & Sendable & Codable, V: Sendable>(
+        name: String? = nil,
         timestamp: @escaping @Sendable (K, V) -> Time,
         windows: EventTimeWindows,
         allowedLateness: Duration = .zero,
         emit: EventTimeEmitMode = .onWindowClose
     ) -> (results: DStream<WindowedValue<K, Int>>, late: DStream<(K, V)>) where Element == (K, V) {
         aggregateByEventTime(
-            timestamp: timestamp, windows: windows, allowedLateness: allowedLateness, emit: emit,
+            name: name, timestamp: timestamp, windows: windows, allowedLateness: allowedLateness, emit: emit,
             initial: 0, add: { count, _ in count + 1 }, merge: +)
     }
 }

@@ -1,30 +1,37 @@
-/// The open windows of an event-time aggregation and its watermark: a pure
-/// value, fed one batch at a time.
-struct EventTimeState<K: Hashable & Sendable, V: Sendable, A: Sendable>: Sendable {
+/// The open windows of one key, as stored (Codable, so an exactly-once
+/// output can commit and restore them).
+public struct EventKeyWindows<A: Sendable & Codable>: Sendable, Codable {
+    public var windows: [EventWindow: A]
+
+    public init(windows: [EventWindow: A] = [:]) {
+        self.windows = windows
+    }
+}
+
+/// How an event-time aggregation folds a batch into the open windows and
+/// advances the watermark: a pure function of its inputs.
+struct EventTimeAggregation<K: Hashable & Sendable, V: Sendable, A: Sendable & Codable>: Sendable {
     let windows: EventTimeWindows
     let lateness: Int64
     let initial: A
     let add: @Sendable (A, V) -> A
     let merge: @Sendable (A, A) -> A
 
-    /// Open windows per key (sessions: non-overlapping, sorted by start).
-    private(set) var open: [K: [EventWindow: A]] = [:]
-    /// The largest event time accepted so far.
-    private(set) var maxEventTime: Int64?
-
-    /// Records with an event time below it are late.
-    var watermark: Int64? { maxEventTime.map { $0 - lateness } }
-
     struct BatchResult {
         var emitted: [WindowedValue<K, A>] = []
         var late: [(K, V)] = []
+        /// Keys whose stored windows changed.
+        var written: [K] = []
     }
 
-    /// Adds a batch's records, advances the watermark, closes windows whose
-    /// end it reached.
-    mutating func process(_ records: [(K, V)], timestamp: (K, V) -> Int64, emit: EventTimeEmitMode) -> BatchResult {
+    /// Adds a batch's records to `open`, advances `maxEventTime`, and closes
+    /// the windows whose end the new watermark (`maxEventTime − lateness`) reached.
+    func process(
+        _ records: [(K, V)], timestamp: (K, V) -> Int64, emit: EventTimeEmitMode,
+        open: inout [K: EventKeyWindows<A>], maxEventTime: inout Int64?
+    ) -> BatchResult {
         var result = BatchResult()
-        let watermarkBefore = watermark
+        let watermarkBefore = maxEventTime.map { $0 - lateness }
         var updated: [K: Set<EventWindow>] = [:]
         for (key, value) in records {
             let time = timestamp(key, value)
@@ -33,7 +40,7 @@ struct EventTimeState<K: Hashable & Sendable, V: Sendable, A: Sendable>: Sendabl
                 continue
             }
             maxEventTime = max(maxEventTime ?? time, time)
-            var keyWindows = open[key] ?? [:]
+            var keyWindows = open[key]?.windows ?? [:]
             if case .session(let gap) = windows {
                 var window = EventWindow(start: time, end: time + gap.wholeMilliseconds)
                 var aggregate = add(initial, value)
@@ -51,23 +58,28 @@ struct EventTimeState<K: Hashable & Sendable, V: Sendable, A: Sendable>: Sendabl
                     updated[key, default: []].insert(window)
                 }
             }
-            open[key] = keyWindows
+            open[key] = EventKeyWindows(windows: keyWindows)
         }
-        if let watermark {
+        result.written = Array(updated.keys)
+        if let watermark = maxEventTime.map({ $0 - lateness }) {
             for (key, keyWindows) in open {
-                var remaining = keyWindows
-                for (window, value) in keyWindows.sorted(by: { $0.key < $1.key }) where window.end <= watermark {
+                var remaining = keyWindows.windows
+                var closed = false
+                for (window, value) in keyWindows.windows.sorted(by: { $0.key < $1.key }) where window.end <= watermark {
                     result.emitted.append(WindowedValue(key: key, window: window, value: value, isFinal: true))
                     remaining[window] = nil
                     updated[key]?.remove(window)
+                    closed = true
                 }
-                open[key] = remaining.isEmpty ? nil : remaining
+                guard closed else { continue }
+                open[key] = remaining.isEmpty ? nil : EventKeyWindows(windows: remaining)
+                if updated[key] == nil { result.written.append(key) }
             }
         }
         if emit == .onEveryUpdate {
             for (key, changed) in updated {
                 for window in changed.sorted() {
-                    if let value = open[key]?[window] {
+                    if let value = open[key]?.windows[window] {
                         result.emitted.append(WindowedValue(key: key, window: window, value: value, isFinal: false))
                     }
                 }
@@ -75,7 +87,4 @@ struct EventTimeState<K: Hashable & Sendable, V: Sendable, A: Sendable>: Sendabl
         }
         return result
     }
-
-    /// Windows still open, for tests and snapshots.
-    var openWindowCount: Int { open.values.reduce(0) { $0 + $1.count } }
 }
