@@ -1,76 +1,119 @@
+import DequeModule
+
+/// A key's part of an incremental window: its value over the window and the
+/// per-batch partial values still inside it (so that they can be subtracted
+/// when they leave, even after a restart).
+public struct WindowPartials<V: Sendable & Codable>: Sendable, Codable {
+    /// The key's value over the window.
+    public var total: V?
+    /// Partial value per batch time (ms) of the batches in the window.
+    public var partials: [Int64: V]
+}
+
 extension DStream {
     /// `(key, combined values)` over each window, computed incrementally
-    /// (Spark's `reduceByKeyAndWindow` with `invReduceFunc`): the previous
-    /// window's value per key, `inverse`d with the batches that left the
+    /// (Spark's `reduceByKeyAndWindow` with `invReduceFunc`): each key's
+    /// previous value, `inverse`d with the per-batch values that left the
     /// window and `combine`d with those that entered. `filter` (optional)
     /// drops keys after each window, e.g. `{ $0.1 != 0 }` for counts that
-    /// went back to zero; without it such keys stay. When the previous window
-    /// was not computed (first window) the window is computed in full.
+    /// went back to zero; without it such keys stay (as in Spark).
     ///
-    /// Cost per window: the batches entering and leaving plus the keys held,
-    /// not the window length.
-    public func reduceByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
+    /// Cost per window: the batches entering and leaving, plus the output.
+    /// The per-key window values and per-batch partials are a
+    /// ``KeyedState`` (`name`, default `reduceByKeyAndWindow#n`), committed
+    /// and restored by an exactly-once output, so a window spanning a
+    /// restart still subtracts what entered before it.
+    public func reduceByKeyAndWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         inverse: @escaping @Sendable (V, V) -> V,
         _ length: Duration, slide: Duration? = nil, partitions: Int? = nil,
-        filter: (@Sendable ((K, V)) -> Bool)? = nil
+        filter: (@Sendable ((K, V)) -> Bool)? = nil,
+        name: String? = nil
     ) -> DStream<(K, V)> where Element == (K, V) {
         let buckets = max(1, partitions ?? defaultParallelism)
-        // Per-batch partial results, hash-partitioned into `buckets`: bucket b
-        // of every batch holds the same keys as bucket b of the window state.
+        // Per-batch partial results: each key at most once per batch.
         let reduced = reduceByKey(combine, partitions: buckets)
         let windowSlide = slide ?? slideDuration
         let parentSlide = reduced.slideDuration
-        let previous = Locked<(time: Time, buckets: [[K: V]])?>(nil)
-        return DStream<(K, V)>(
-            name: "reduceByKeyAndWindow", graph: node.graph, slideDuration: windowSlide,
-            parents: [reduced.node], parentRememberExtra: length + windowSlide,
+        let registry = node.graph.stateRegistry
+        let state = KeyedState<K, WindowPartials<V>>(name: name ?? registry.nextName(kind: "reduceByKeyAndWindow"))
+        let index = Locked(PartialsIndex<K>())
+        let stream = DStream<(K, V)>(
+            name: "reduceByKeyAndWindow", graph: node.graph, slideDuration: windowSlide, parents: [reduced.node],
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
-            let state: [[K: V]]
-            if let last = previous.value, last.time == time - windowSlide {
-                let leaving = try await reduced.batches(in: time - windowSlide - length, time - length)
-                let entering = try await reduced.batches(in: time - windowSlide, time)
-                let old = last.buckets
-                state = await Parallel.map(Array(0..<buckets)) { b in
-                    var current = old[b]
-                    for batch in leaving where b < batch.partitions.count {
-                        batch.partitions[b].forEach { key, value in
-                            // A key the previous window does not hold has nothing to subtract from (as in Spark).
-                            if let index = current.index(forKey: key) {
-                                current.values[index] = inverse(current.values[index], value)
-                            }
+            let entering = try await reduced.timedBatches(in: time - windowSlide, time)
+            let output: [(K, V)] = state.store.update { stored in
+                var written: Set<K> = []
+                index.withLock { index in
+                    if !index.isBuilt { index.rebuild(from: stored) }
+                    // Batches at or before t − length leave the window.
+                    for (batchTime, keys) in index.pop(through: (time - length).milliseconds) {
+                        for key in keys {
+                            guard var entry = stored[key], let value = entry.partials.removeValue(forKey: batchTime) else { continue }
+                            entry.total = entry.total.map { inverse($0, value) }
+                            stored[key] = entry
+                            written.insert(key)
                         }
                     }
-                    for batch in entering where b < batch.partitions.count {
-                        batch.partitions[b].forEach { key, value in
-                            if let index = current.index(forKey: key) {
-                                current.values[index] = combine(current.values[index], value)
-                            } else {
-                                current[key] = value
+                    for (batchTime, batch) in entering {
+                        var keys: [K] = []
+                        for partition in batch.partitions {
+                            partition.forEach { key, value in
+                                var entry = stored[key] ?? WindowPartials(total: nil, partials: [:])
+                                entry.partials[batchTime.milliseconds] = value
+                                entry.total = entry.total.map { combine($0, value) } ?? value
+                                stored[key] = entry
+                                keys.append(key)
+                                written.insert(key)
                             }
                         }
+                        index.append(batchTime.milliseconds, keys)
                     }
-                    return filter.map { keep in current.filter { keep(($0.key, $0.value)) } } ?? current
                 }
-            } else {
-                let window = try await reduced.batches(in: time - length, time)
-                state = await Parallel.map(Array(0..<buckets)) { b in
-                    var current: [K: V] = [:]
-                    for batch in window where b < batch.partitions.count {
-                        batch.partitions[b].forEach { key, value in
-                            if let index = current.index(forKey: key) {
-                                current.values[index] = combine(current.values[index], value)
-                            } else {
-                                current[key] = value
-                            }
-                        }
+                if let filter {
+                    for key in written {
+                        if let total = stored[key]?.total, !filter((key, total)) { stored[key] = nil }
                     }
-                    return filter.map { keep in current.filter { keep(($0.key, $0.value)) } } ?? current
                 }
+                let output = stored.compactMap { key, entry in entry.total.map { (key, $0) } }
+                return (result: output, written: Array(written))
             }
-            previous.withLock { $0 = (time, state) }
-            return Batch(partitions: state.map { bucket in Partition(bucket.map { ($0.key, $0.value) }) })
+            return Batch(output, partitionCount: buckets)
         }
+        registry.register(nodeID: stream.node.id, state)
+        return stream
+    }
+}
+
+/// Keys by the batch time of their partial values, oldest first, so that
+/// the partials leaving a window are found without scanning every key.
+struct PartialsIndex<K: Hashable & Sendable>: Sendable {
+    private var entries: Deque<(time: Int64, keys: [K])> = []
+    private(set) var isBuilt = false
+
+    /// Indexes every stored partial (after a restore or at the first window).
+    mutating func rebuild<V>(from stored: [K: WindowPartials<V>]) {
+        var byTime: [Int64: [K]] = [:]
+        for (key, entry) in stored {
+            for time in entry.partials.keys { byTime[time, default: []].append(key) }
+        }
+        entries = Deque(byTime.sorted { $0.key < $1.key }.map { (time: $0.key, keys: $0.value) })
+        isBuilt = true
+    }
+
+    mutating func append(_ time: Int64, _ keys: [K]) {
+        guard !keys.isEmpty else { return }
+        entries.append((time, keys))
+    }
+
+    /// Removes and returns the entries with time ≤ `limit`.
+    mutating func pop(through limit: Int64) -> [(Int64, [K])] {
+        var popped: [(Int64, [K])] = []
+        while let first = entries.first, first.time <= limit {
+            popped.append((first.time, first.keys))
+            entries.removeFirst()
+        }
+        return popped
     }
 }

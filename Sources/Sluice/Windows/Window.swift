@@ -19,15 +19,20 @@ extension DStream {
 
     /// This stream's remembered or computed batches with time in `(after, through]`, oldest first.
     func batches(in after: Time, _ through: Time) async throws -> [Batch<Element>] {
+        try await timedBatches(in: after, through).map(\.1)
+    }
+
+    /// Like `batches(in:_:)`, with each batch's time.
+    func timedBatches(in after: Time, _ through: Time) async throws -> [(Time, Batch<Element>)] {
         guard let zero = node.graph.zeroTime else { return [] }
         let slide = slideDuration.wholeMilliseconds
         // The first time on this stream's grid after `after`.
         let offset = after.milliseconds - zero.milliseconds
         let steps = offset >= 0 ? offset / slide + 1 : 0
         var time = Time(milliseconds: zero.milliseconds + steps * slide)
-        var result: [Batch<Element>] = []
+        var result: [(Time, Batch<Element>)] = []
         while time <= through {
-            if let batch = try await batch(at: time) { result.append(batch) }
+            if let batch = try await batch(at: time) { result.append((time, batch)) }
             time = time + slideDuration
         }
         return result
