@@ -3,7 +3,10 @@ extension DStream {
     /// `slide` (Spark's `window`). Length and slide must be multiples of
     /// this stream's slide (checked at `start()`); `slide` defaults to it.
     /// The window's batches are computed once and remembered while a window
-    /// may still need them.
+    /// may still need them. They are kept in memory only: after a restart
+    /// from an exactly-once store, a window spanning the restart holds just
+    /// the batches since it; for windowed results that must survive
+    /// restarts use the incremental (inverse) reductions, whose state is stored.
     public func window(_ length: Duration, slide: Duration? = nil) -> DStream<Element> {
         let parent = persist()
         let windowSlide = slide ?? slideDuration
