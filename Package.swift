@@ -53,6 +53,11 @@ let package = Package(
             name: "SluiceSQLite",
             dependencies: ["Sluice", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Layer 4: the Kafka exactly-once store (transactional producer + changelog).
+        .target(
+            name: "SluiceKafkaSink",
+            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         // Ready-made jobs the executable and the tests run (word count).
         .target(
             name: "SluiceJobs",
@@ -95,6 +100,7 @@ let package = Package(
         .testTarget(name: "SluiceKafkaStreamTests", dependencies: ["SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceTesting"]),
         .testTarget(name: "SluiceExactlyOnceTests", dependencies: ["SluiceJobs", "SluiceSQLite", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads"]),
+        .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite"]),
     ],

@@ -1,0 +1,139 @@
+import Logging
+import Sluice
+import SluiceKafka
+
+/// The exactly-once store on Kafka itself: each batch is one Kafka
+/// transaction holding the result records (output topic), the state changes,
+/// the until-offsets and the batch time (a compacted changelog topic), and
+/// the offsets again for the group through send-offsets-to-transaction.
+/// Readers of the output use read_committed.
+///
+/// A stable transactional id per job (`sluice-<job>`) fences zombie
+/// instances: `recover` calls `initTransactions`, after which an older
+/// process with the same id can no longer commit.
+///
+/// Result rows become records keyed by the key columns (upsert tables) with
+/// the row's columns joined by tabs as value — the word count writes
+/// `word<TAB>count` keyed by word.
+///
+/// librdkafka's mock cluster accepts but does not emulate transactions
+/// (shared/TESTING.md): on it, recovery after a crash mid-transaction can
+/// see records of the aborted transaction. Use a real broker for that.
+public final class KafkaTransactionalStore: ExactlyOnceStore {
+    public let configuration: Configuration
+    public var description: String { "kafka:\(configuration.outputTopic)" }
+
+    /// Where the store writes and how it names itself.
+    public struct Configuration: Sendable {
+        public var bootstrapServers: String
+        /// Topic of the result records.
+        public var outputTopic: String
+        /// Compacted topic of state, offsets and batch time. Default: `<output>-changelog`.
+        public var changelogTopic: String
+        /// Consumer group whose offsets the transactions commit. Default: the job name.
+        public var groupID: String?
+        /// Transactional id. Default: `sluice-<job>`.
+        public var transactionalID: String?
+        /// Create the changelog topic (one partition, cleanup.policy=compact)
+        /// at recovery when it is missing. librdkafka's mock cluster has no
+        /// topic administration: create it there with `MockCluster.createTopic`
+        /// and set this to false. Default: true.
+        public var createChangelogTopic: Bool = true
+        /// Settings of the producer (and the changelog reader's connection).
+        public var producer: KafkaProducerConfiguration?
+
+        public init(bootstrapServers: String, outputTopic: String, changelogTopic: String? = nil) {
+            self.bootstrapServers = bootstrapServers
+            self.outputTopic = outputTopic
+            self.changelogTopic = changelogTopic ?? "\(outputTopic)-changelog"
+        }
+    }
+
+    private let logger: Logger
+    private let session = Locked<Session?>(nil)
+
+    /// The producer of one job, made at recovery.
+    private struct Session: Sendable {
+        let job: String
+        let producer: KafkaProducer
+        let groupMetadata: KafkaConsumerGroupMetadata
+    }
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "sluice.kafka.sink")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
+        try table.validate()
+        let configuration = self.configuration
+        let logger = self.logger
+        if configuration.createChangelogTopic {
+            try await blocking { try Self.ensureChangelogTopic(configuration) }
+        }
+        var producerConfiguration = configuration.producer ?? KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
+        producerConfiguration.bootstrapServers = configuration.bootstrapServers
+        producerConfiguration.transactionalID = configuration.transactionalID ?? "sluice-\(job)"
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        // Fences any older instance of this job before reading its changelog.
+        try await blocking { try producer.initTransactions() }
+        let groupMetadata = try KafkaConsumerGroupMetadata(groupID: configuration.groupID ?? job)
+        let recovered = try await blocking { try ChangelogReader(configuration: configuration, logger: logger).read(job: job) }
+        session.withLock { $0 = Session(job: job, producer: producer, groupMetadata: groupMetadata) }
+        return recovered
+    }
+
+    public func commit(_ commit: BatchCommit) async throws {
+        guard let session = session.withLock({ $0 }), session.job == commit.job else {
+            throw StreamingError(code: .outputFailed, message: "\(description): commit for job '\(commit.job)' before its recovery")
+        }
+        let configuration = self.configuration
+        try await blocking {
+            let producer = session.producer
+            try producer.beginTransaction()
+            do {
+                for row in commit.rows {
+                    try producer.send(ResultRecord.message(row: row, table: commit.table, topic: configuration.outputTopic))
+                }
+                for message in ChangelogRecord.messages(for: commit, topic: configuration.changelogTopic) {
+                    try producer.send(message)
+                }
+                for letter in commit.deadLetters {
+                    try producer.send(ChangelogRecord.deadLetter(letter, job: commit.job, topic: configuration.changelogTopic))
+                }
+                var offsets: [KafkaTopicPartition: Int64] = [:]
+                for offset in commit.offsets {
+                    offsets[KafkaTopicPartition(topic: offset.topic, partition: offset.partition)] = offset.offset
+                }
+                if !offsets.isEmpty {
+                    try producer.sendOffsetsToTransaction(offsets, groupMetadata: session.groupMetadata)
+                }
+                try producer.commitTransaction()
+            } catch let error as KafkaError where error.requiresTransactionAbort {
+                try? producer.abortTransaction()
+                throw error
+            }
+        }
+    }
+
+    /// Closes the producer (flushing nothing: every batch was committed or aborted).
+    public func close() {
+        let producer = session.withLock { session -> KafkaProducer? in
+            defer { session = nil }
+            return session?.producer
+        }
+        try? producer?.close(timeout: .seconds(5))
+    }
+
+    private static func ensureChangelogTopic(_ configuration: Configuration) throws {
+        let admin = try KafkaAdmin(bootstrapServers: configuration.bootstrapServers)
+        if (try? admin.describeTopic(configuration.changelogTopic)) != nil { return }
+        do {
+            try admin.createTopic(
+                configuration.changelogTopic, partitions: 1, replicationFactor: -1,
+                config: ["cleanup.policy": "compact"], timeout: .seconds(15))
+        } catch let error as KafkaError where error.code == .topicAlreadyExists {
+            return
+        }
+    }
+}
