@@ -10,7 +10,10 @@ public enum KafkaConsumerEvent: Sendable {
     /// them; cooperative-sticky: only those that move). The consumer still
     /// owns them while the `onEvent` handler runs; with cooperative-sticky it
     /// can commit what it finished there (an eager rebalance refuses commits
-    /// with `REBALANCE_IN_PROGRESS`).
+    /// with `REBALANCE_IN_PROGRESS`). Even then the commit can race the next
+    /// rebalance round and fail with a retriable `REBALANCE_IN_PROGRESS`;
+    /// the new owner then resumes at the previous commit (at-least-once),
+    /// so keep authoritative offsets with the results, as Sluice's sinks do.
     case revoked([KafkaTopicPartition])
     /// These partitions were lost (session expired): another member may
     /// already own them, so do not commit for them.

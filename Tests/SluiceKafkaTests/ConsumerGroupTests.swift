@@ -150,8 +150,13 @@ extension ConsumerGroupTests {
 
     /// With cooperative-sticky assignment a member's `.revoked` handler can
     /// commit the partitions being taken away (the streaming engine finishes
-    /// and commits its batch there): the new owner starts exactly after them,
-    /// and only the moved partitions are revoked.
+    /// and commits its batch there), and only the moved partitions are
+    /// revoked. The commit usually succeeds and the new owner starts right
+    /// after it; on the mock it sometimes (about 1 run in 4) races the next
+    /// rebalance round and fails with a retriable `REBALANCE_IN_PROGRESS`,
+    /// and then the new owner re-reads those partitions from the start:
+    /// at-least-once, nothing lost. Either way the outcome must be
+    /// consistent; Sluice's exactly-once offsets live in the sink anyway.
     func testRevokedHandlerCommitsBeforeThePartitionsMoveWithCooperativeSticky() throws {
         let cluster = try MockCluster(brokers: 1)
         let topic = KafkaTestEnvironment.uniqueName("cooperative")
@@ -164,7 +169,7 @@ extension ConsumerGroupTests {
 
         // The handler needs the consumer it belongs to, which exists only after init.
         let owner = Mutex<KafkaConsumer?>(nil)
-        let commitResults = Mutex<[String]>([])
+        let commitResults = Mutex<[RevokeCommit]>([])
         let eventsA = EventLog()
         let a = try KafkaConsumer(configuration: configuration) { event in
             eventsA.append(event)
@@ -172,9 +177,9 @@ extension ConsumerGroupTests {
             do {
                 // A processed everything it read: the next offset is the log end.
                 try consumer.commit(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(100)) }))
-                commitResults.withLock { $0.append("ok \(partitions.sorted())") }
+                commitResults.withLock { $0.append(.committed(partitions.sorted())) }
             } catch {
-                commitResults.withLock { $0.append("failed: \(error)") }
+                commitResults.withLock { $0.append(.failed(error)) }
             }
         }
         owner.withLock { $0 = a }
@@ -204,15 +209,39 @@ extension ConsumerGroupTests {
         let assignedA = try a.assignment()
         XCTAssertEqual((assignedA + assignedB).sorted(), all)
         XCTAssertFalse(assignedA.isEmpty || assignedB.isEmpty, "both members own a share")
-        XCTAssertEqual(commitResults.withLock { $0 }, ["ok \(assignedB)"], "A committed exactly the moved partitions, in its handler")
         XCTAssertEqual(eventsA.revoked, [assignedB], "only the moved partitions were revoked from A")
-
-        // B starts after what A committed: nothing to read twice.
-        recordsB += try b.poll(maxRecords: 1_000, timeout: .milliseconds(500))
-        XCTAssertEqual(recordsB.count, 0, "B re-read records A had committed")
-        XCTAssertEqual(try b.committed(assignedB), Dictionary(uniqueKeysWithValues: assignedB.map { ($0, Int64(100)) }))
+        let results = commitResults.withLock { $0 }
+        XCTAssertEqual(results.count, 1, "one revoke, one commit in the handler: \(results)")
+        switch results.first {
+        case .committed(let partitions):
+            XCTAssertEqual(partitions, assignedB, "A committed exactly the moved partitions")
+            // B starts after what A committed: nothing to read twice.
+            recordsB += try b.poll(maxRecords: 1_000, timeout: .milliseconds(500))
+            XCTAssertEqual(recordsB.count, 0, "B re-read records A had committed")
+            XCTAssertEqual(try b.committed(assignedB), Dictionary(uniqueKeysWithValues: assignedB.map { ($0, Int64(100)) }))
+        case .failed(let error):
+            let code = (error as? KafkaError)?.code
+            XCTAssertEqual(code, .rebalanceInProgress, "\(error)")
+            XCTAssertEqual((error as? KafkaError)?.isRetriable, true, "\(error)")
+            // Nothing was stored: B reads its partitions from the start, once.
+            let expected = 100 * assignedB.count
+            recordsB += try KafkaTestSupport.consume(b, count: expected - recordsB.count, timeout: .seconds(10))
+            recordsB += try b.poll(maxRecords: 1_000, timeout: .milliseconds(300))
+            XCTAssertEqual(recordsB.count, expected)
+            for partition in assignedB {
+                XCTAssertEqual(recordsB.filter { $0.topicPartition == partition }.map(\.offset), Array(0..<100), "\(partition)")
+            }
+        case nil:
+            XCTFail("A's handler never ran")
+        }
         XCTAssertEqual(recordsA.count, 400, "A read nothing twice")
     }
+}
+
+/// What a `.revoked` handler's commit did.
+enum RevokeCommit: Sendable {
+    case committed([KafkaTopicPartition])
+    case failed(any Error)
 }
 
 /// Collects consumer events from the handler thread.
