@@ -60,3 +60,33 @@ import Testing
         #expect(collector.batches == [[1], [2]])
     }
 }
+
+extension StopTests {
+    /// A source whose planning waits until cancelled (like a plan waiting on a broker).
+    final class HangingPlanSource: InputSource, @unchecked Sendable {
+        struct Plan: InputPlan {}
+        let name = "hanging"
+        let planning = EventCounter()
+        func start(_ context: SourceContext) async throws {}
+        func plan(_ context: PlanningContext) async throws -> Plan {
+            planning.increment()
+            try await Task.sleep(for: .seconds(3600))
+            return Plan()
+        }
+        func read(_ plan: Plan) async throws -> Batch<Int> { .empty }
+        func stop() async {}
+    }
+
+    @Test func stopDuringPlanningIsNotAFailure() async throws {
+        let driver = try StreamTestDriver()
+        let source = HangingPlanSource()
+        try driver.context.inputStream(source).foreachBatch { _, _, _ in }
+        try driver.start()
+        driver.clock.advance(by: .seconds(1))
+        #expect(await source.planning.wait(for: 1))
+        await driver.context.stop(graceful: true)
+        // Returns normally: the interrupted plan was dropped, nothing failed.
+        try await driver.context.awaitTermination()
+        #expect(driver.completedBatches.isEmpty)
+    }
+}

@@ -33,11 +33,11 @@ extension Scheduler {
                     let info = batchInfo(for: batch)
                     listeners.post { $0.batchSubmitted(info) }
                 }
-            } catch let error as StreamingError {
-                onFailure(error)
-                return
             } catch {
-                onFailure(StreamingError(
+                // A stop cancels the generator; a plan interrupted by it is
+                // simply not queued, not a failure.
+                if Task.isCancelled { return }
+                onFailure(error as? StreamingError ?? StreamingError(
                     code: .sourceFailed, message: "planning batch \(time) failed: \(error)", underlying: error))
                 return
             }
