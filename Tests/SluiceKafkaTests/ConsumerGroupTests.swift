@@ -152,7 +152,7 @@ extension ConsumerGroupTests {
     /// commit the partitions being taken away (the streaming engine finishes
     /// and commits its batch there), and only the moved partitions are
     /// revoked. The commit usually succeeds and the new owner starts right
-    /// after it; on the mock it sometimes (about 1 run in 4) races the next
+    /// after it; on the mock it sometimes (1 of ~12 runs here) races the next
     /// rebalance round and fails with a retriable `REBALANCE_IN_PROGRESS`,
     /// and then the new owner re-reads those partitions from the start:
     /// at-least-once, nothing lost. Either way the outcome must be
