@@ -2,14 +2,14 @@
 # Each installs the Debian packages it needs when they are missing.
 
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libsqlite3-dev
+APT_PACKAGES := librdkafka-dev libsqlite3-dev postgresql
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: all build deps test test-kafka test-core demo bench bench-consume clean
 
 all: build
 
-## deps: install librdkafka and SQLite development packages when missing
+## deps: install librdkafka, SQLite and PostgreSQL (server for the sink tests) packages when missing
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

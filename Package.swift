@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.0.0"),
     ],
     targets: [
         // Layer 1: the only target that sees C.
@@ -58,10 +59,18 @@ let package = Package(
             name: "SluiceKafkaSink",
             dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
         ),
+        // Layer 4: the PostgreSQL exactly-once store.
+        .target(
+            name: "SluicePostgres",
+            dependencies: ["Sluice", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        // Test support: a throwaway PostgreSQL server (initdb + pg_ctl as the postgres user).
+        .target(name: "SluicePostgresTesting"),
         // Ready-made jobs the executable and the tests run (word count).
         .target(
             name: "SluiceJobs",
-            dependencies: ["Sluice", "SluiceKafka", "SluiceKafkaStream", "SluiceSQLite",
+            dependencies: ["Sluice", "SluiceKafka", "SluiceKafkaStream", "SluiceSQLite", "SluicePostgres",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Deterministic synthetic load (words, access logs, user events).
@@ -101,8 +110,11 @@ let package = Package(
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceTesting"]),
         .testTarget(name: "SluiceExactlyOnceTests", dependencies: ["SluiceJobs", "SluiceSQLite", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads"]),
         .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
+        .testTarget(name: "SluicePostgresTests", dependencies: ["SluicePostgres", "SluicePostgresTesting", "SluiceJobs", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads",
+                                                            .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
-        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite"]),
+        .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite", "SluicePostgres", "SluicePostgresTesting",
+                                                     .product(name: "PostgresNIO", package: "postgres-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,23 +1,37 @@
 import Sluice
+import SluicePostgres
 import SluiceSQLite
 
 /// Where a job's exactly-once results go, as written on the command line:
-/// `sqlite:FILE` (the embedded default).
+/// `sqlite:FILE` (the embedded default) or `postgres:URL`, the URL being
+/// `postgres://user:password@host:port/database`.
 public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
+    case postgres(url: String)
 
-    /// Parses `sqlite:FILE`; throws naming the accepted forms.
+    /// The accepted forms, for messages and help.
+    public static let forms = "sqlite:FILE or postgres:postgres://user:password@host:port/database"
+
+    /// Parses `sqlite:FILE` or `postgres:URL`; throws naming the accepted forms.
     public init(_ text: String) throws {
         if text.hasPrefix("sqlite:"), text.count > "sqlite:".count {
             self = .sqlite(path: String(text.dropFirst("sqlite:".count)))
             return
         }
-        throw StreamingError(code: .invalidArgument, message: "sink '\(text)' is not understood; use sqlite:FILE")
+        if text.hasPrefix("postgres:"), text.count > "postgres:".count {
+            let url = String(text.dropFirst("postgres:".count))
+            _ = try PostgresStoreConfiguration(url: url)
+            self = .postgres(url: url)
+            return
+        }
+        throw StreamingError(code: .invalidArgument, message: "sink '\(text)' is not understood; use \(Self.forms)")
     }
 
+    /// The sink as written, the password hidden.
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url): return (try? PostgresStoreConfiguration(url: url)).map { "postgres:\($0.displayURL)" } ?? "postgres:\(url)"
         }
     }
 
@@ -25,6 +39,7 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
     public func open() throws -> any ExactlyOnceStore {
         switch self {
         case .sqlite(let path): return try SQLiteStore(path: path)
+        case .postgres(let url): return try PostgresStore(url: url)
         }
     }
 }

@@ -30,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Input topic.")
     var topic: String
 
-    @Option(help: "Where results go: sqlite:FILE.")
+    @Option(help: "Where results go: sqlite:FILE, or postgres:URL with URL postgres://user:password@host:port/database.")
     var sink: String
 
     @Option(name: .customLong("job"), help: "The job's name: keys its offsets and state in the sink, and is its consumer group.")
@@ -75,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         try await wordCount.define(on: context)
         try context.start()
-        logger.info("job '\(jobName)' running: \(topic) → \(sink); stop with Ctrl-C")
+        logger.info("job '\(jobName)' running: \(topic) → \(wordCount.sink); stop with Ctrl-C")
         let signals = SignalWatcher()
         let stopper = Task.detached {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
