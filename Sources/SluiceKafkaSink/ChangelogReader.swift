@@ -64,6 +64,8 @@ struct ChangelogReader {
             let kind = String(decoding: parts[0], as: UTF8.self)
             let value = String(decoding: record.value, as: UTF8.self)
             switch kind {
+            case "reset":
+                self = Fold(job: job)
             case "batch":
                 batchTime = Int64(value)
             case "offset" where parts.count == 4:

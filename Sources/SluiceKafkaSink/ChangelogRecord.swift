@@ -10,6 +10,7 @@ import SluiceKafka
 /// - `encoding NUL job NUL operator` → the operator's state encoding
 /// - `state NUL job NUL operator NUL <key bytes>` → value bytes
 /// - `dead NUL job NUL topic NUL partition NUL offset` → the error, payload in header `payload`
+/// - `reset NUL job` → recovery forgets everything of the job before it
 enum ChangelogRecord {
     static let separator: UInt8 = 0
     static let deleteHeader = "sluice-delete"

@@ -116,6 +116,26 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         }
     }
 
+    /// Forgets the job: appends a reset marker to the changelog, after which
+    /// recovery ignores everything the job wrote before. Uses the job's
+    /// transactional id, so a running instance of the job is fenced.
+    public func reset(job: String) async throws {
+        let configuration = self.configuration
+        let logger = self.logger
+        try await blocking {
+            var producerConfiguration = configuration.producer ?? KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
+            producerConfiguration.bootstrapServers = configuration.bootstrapServers
+            producerConfiguration.transactionalID = configuration.transactionalID ?? "sluice-\(job)"
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            defer { try? producer.close(timeout: .seconds(5)) }
+            try producer.initTransactions()
+            try producer.beginTransaction()
+            try producer.send(KafkaProducerMessage(
+                topic: configuration.changelogTopic, partition: 0, key: ChangelogRecord.key(["reset", job]), value: []))
+            try producer.commitTransaction()
+        }
+    }
+
     /// Closes the producer (flushing nothing: every batch was committed or aborted).
     public func close() {
         let producer = session.withLock { session -> KafkaProducer? in

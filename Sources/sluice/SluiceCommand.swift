@@ -7,7 +7,7 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Stream analytics on Kafka in micro-batches, with exactly-once results.",
-        subcommands: [DemoCommand.self, BrokerCommand.self, ProduceCommand.self, TailCommand.self, WordCountCommand.self, RunCommand.self]
+        subcommands: [DemoCommand.self, BrokerCommand.self, ProduceCommand.self, TailCommand.self, WordCountCommand.self, RunCommand.self, ResetCommand.self]
     )
 }
 

@@ -79,6 +79,14 @@ final class KafkaTransactionalStoreTests: XCTestCase {
         let otherJob = try await other.recover(job: "another", table: table)
         other.close()
         XCTAssertTrue(otherJob.offsets.isEmpty, "jobs sharing a changelog do not see each other's entries")
+
+        try await makeStoreReusing(cluster, output: output).reset(job: "wc")
+        let afterReset = try makeStoreReusing(cluster, output: output)
+        let forgotten = try await afterReset.recover(job: "wc", table: table)
+        afterReset.close()
+        XCTAssertTrue(forgotten.offsets.isEmpty, "reset forgets offsets")
+        XCTAssertTrue(forgotten.operators.isEmpty, "reset forgets state")
+        XCTAssertNil(forgotten.lastBatchTime)
     }
 
     private func makeStoreReusing(_ cluster: MockCluster, output: String) throws -> KafkaTransactionalStore {

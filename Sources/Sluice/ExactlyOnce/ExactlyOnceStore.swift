@@ -14,6 +14,11 @@ public protocol ExactlyOnceStore: Sendable {
 
     /// Commits one batch atomically; throws (and commits nothing) on failure.
     func commit(_ commit: BatchCommit) async throws
+
+    /// Forgets a job's offsets, state and dead letters (not its results):
+    /// its next start begins from the source's start position with empty
+    /// state. The way out when stored state no longer fits the job.
+    func reset(job: String) async throws
 }
 
 /// What a job committed last.
