@@ -51,7 +51,11 @@ public actor PostgresStore: ExactlyOnceStore {
     }
 
     deinit {
-        connection?.close().whenComplete { _ in }
+        // The closure keeps the connection until its channel is closed
+        // (PostgresConnection asserts that it is closed when released).
+        if let connection {
+            connection.close().whenComplete { _ in _ = connection }
+        }
     }
 
     /// Closes the connection; the next call opens a new one.
