@@ -54,11 +54,6 @@ let package = Package(
             name: "SluiceSQLite",
             dependencies: ["Sluice", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        // Layer 4: the Kafka exactly-once store (transactional producer + changelog).
-        .target(
-            name: "SluiceKafkaSink",
-            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
-        ),
         // Layer 4: the PostgreSQL exactly-once store.
         .target(
             name: "SluicePostgres",
@@ -67,10 +62,15 @@ let package = Package(
         ),
         // Test support: a throwaway PostgreSQL server (initdb + pg_ctl as the postgres user).
         .target(name: "SluicePostgresTesting"),
+        // Layer 4: the Kafka exactly-once store (transactional producer + changelog).
+        .target(
+            name: "SluiceKafkaSink",
+            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         // Ready-made jobs the executable and the tests run (word count).
         .target(
             name: "SluiceJobs",
-            dependencies: ["Sluice", "SluiceKafka", "SluiceKafkaStream", "SluiceSQLite", "SluicePostgres",
+            dependencies: ["Sluice", "SluiceKafka", "SluiceKafkaStream", "SluiceSQLite", "SluiceKafkaSink", "SluicePostgres",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Deterministic synthetic load (words, access logs, user events).
@@ -100,7 +100,14 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceKafka",
+                "Sluice",
+                "SluiceKafkaStream",
+                "SluiceSQLite",
+                "SluiceKafkaSink",
+                "SluiceTesting",
+                "SluiceWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SluiceBench"
         ),
@@ -109,9 +116,9 @@ let package = Package(
         .testTarget(name: "SluiceKafkaStreamTests", dependencies: ["SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceTesting"]),
         .testTarget(name: "SluiceExactlyOnceTests", dependencies: ["SluiceJobs", "SluiceSQLite", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads"]),
-        .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluicePostgresTests", dependencies: ["SluicePostgres", "SluicePostgresTesting", "SluiceJobs", "SluiceKafkaStream", "SluiceTesting", "SluiceWorkloads",
                                                             .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite", "SluicePostgres", "SluicePostgresTesting",
                                                      .product(name: "PostgresNIO", package: "postgres-nio")]),

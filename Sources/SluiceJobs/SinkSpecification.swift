@@ -1,4 +1,5 @@
 import Sluice
+import SluiceKafkaSink
 import SluicePostgres
 import SluiceSQLite
 
@@ -8,9 +9,12 @@ import SluiceSQLite
 public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)
+    /// Results to this Kafka topic, through transactions, with a changelog
+    /// topic `<topic>-changelog`; the cluster is the job's.
+    case kafka(topic: String)
 
     /// The accepted forms, for messages and help.
-    public static let forms = "sqlite:FILE or postgres:postgres://user:password@host:port/database"
+    public static let forms = "sqlite:FILE, postgres:postgres://user:password@host:port/database or kafka:TOPIC"
 
     /// Parses `sqlite:FILE` or `postgres:URL`; throws naming the accepted forms.
     public init(_ text: String) throws {
@@ -24,6 +28,10 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
             self = .postgres(url: url)
             return
         }
+        if text.hasPrefix("kafka:"), text.count > "kafka:".count {
+            self = .kafka(topic: String(text.dropFirst("kafka:".count)))
+            return
+        }
         throw StreamingError(code: .invalidArgument, message: "sink '\(text)' is not understood; use \(Self.forms)")
     }
 
@@ -32,14 +40,20 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"
         case .postgres(let url): return (try? PostgresStoreConfiguration(url: url)).map { "postgres:\($0.displayURL)" } ?? "postgres:\(url)"
+        case .kafka(let topic): return "kafka:\(topic)"
         }
     }
 
-    /// Opens the store.
-    public func open() throws -> any ExactlyOnceStore {
+    /// Opens the store; a Kafka sink writes to `kafkaBootstrapServers`.
+    public func open(kafkaBootstrapServers: String? = nil) throws -> any ExactlyOnceStore {
         switch self {
         case .sqlite(let path): return try SQLiteStore(path: path)
         case .postgres(let url): return try PostgresStore(url: url)
+        case .kafka(let topic):
+            guard let kafkaBootstrapServers else {
+                throw StreamingError(code: .invalidArgument, message: "the kafka:\(topic) sink needs the cluster's bootstrap servers (--bootstrap)")
+            }
+            return KafkaTransactionalStore(configuration: .init(bootstrapServers: kafkaBootstrapServers, outputTopic: topic))
         }
     }
 }

@@ -63,7 +63,7 @@ public struct WordCountJob: Sendable {
             .updateStateByKey(name: "word-totals") { (values: [Int64], total: Int64?) -> Int64? in
                 (total ?? 0) + values.reduce(0, +)
             }
-        try await totals.saveExactlyOnce(to: try sink.open(), job: job, table: Self.table) {
+        try await totals.saveExactlyOnce(to: try sink.open(kafkaBootstrapServers: bootstrapServers), job: job, table: Self.table) {
             [.text($0.0), .integer($0.1)]
         }
     }

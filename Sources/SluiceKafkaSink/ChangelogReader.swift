@@ -14,7 +14,12 @@ struct ChangelogReader {
         consumerConfiguration.isolationLevel = .readCommitted
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         defer { try? consumer.close() }
-        let partitionCount = try consumer.partitionCount(of: configuration.changelogTopic)
+        let partitionCount: Int
+        do {
+            partitionCount = try consumer.partitionCount(of: configuration.changelogTopic)
+        } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
+            return Fold(job: job).result  // no changelog yet: a new job
+        }
         var ends: [KafkaTopicPartition: Int64] = [:]
         var starts: [KafkaTopicPartition: KafkaStartOffset] = [:]
         for index in 0..<partitionCount {

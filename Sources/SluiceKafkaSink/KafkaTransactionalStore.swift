@@ -69,7 +69,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         let configuration = self.configuration
         let logger = self.logger
         if configuration.createChangelogTopic {
-            try await blocking { try Self.ensureChangelogTopic(configuration) }
+            try await blocking { try Self.ensureChangelogTopic(configuration, logger: logger) }
         }
         var producerConfiguration = configuration.producer ?? KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
         producerConfiguration.bootstrapServers = configuration.bootstrapServers
@@ -145,15 +145,24 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         try? producer?.close(timeout: .seconds(5))
     }
 
-    private static func ensureChangelogTopic(_ configuration: Configuration) throws {
+    /// Creates the changelog compacted with one partition. Clusters without
+    /// topic administration (the mock) time out here: the changelog is then
+    /// created by the first transaction's records (auto-creation), without
+    /// compaction — create it yourself with cleanup.policy=compact.
+    private static func ensureChangelogTopic(_ configuration: Configuration, logger: Logger) throws {
         let admin = try KafkaAdmin(bootstrapServers: configuration.bootstrapServers)
         if (try? admin.describeTopic(configuration.changelogTopic)) != nil { return }
         do {
             try admin.createTopic(
                 configuration.changelogTopic, partitions: 1, replicationFactor: -1,
-                config: ["cleanup.policy": "compact"], timeout: .seconds(15))
+                config: ["cleanup.policy": "compact"], timeout: .seconds(10))
         } catch let error as KafkaError where error.code == .topicAlreadyExists {
             return
+        } catch {
+            logger.warning("""
+                could not create the changelog topic \(configuration.changelogTopic) (\(error)); \
+                it will be auto-created on first use without compaction — create it with cleanup.policy=compact
+                """)
         }
     }
 }

@@ -16,11 +16,14 @@ struct ResetCommand: AsyncParsableCommand {
     @Option(help: "The job's sink, as given to `sluice run`.")
     var sink: String
 
+    @Option(help: "Bootstrap servers, for a kafka:TOPIC sink.")
+    var bootstrap: String?
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         common.bootstrapLogging()
-        let store = try SinkSpecification(sink).open()
+        let store = try SinkSpecification(sink).open(kafkaBootstrapServers: bootstrap)
         try await store.reset(job: job)
         Logger(label: "sluice.reset").info("job '\(job)' reset in \(store.description)")
     }

@@ -1,0 +1,56 @@
+import Foundation
+import SluiceWorkloads
+import XCTest
+
+/// `sluice run wordcount --sink kafka:TOPIC` against `sluice broker`: the
+/// newest `word<TAB>count` record per word equals a plain count, also after
+/// the job is stopped and started again.
+final class KafkaSinkProcessTests: XCTestCase {
+    func testWordCountIntoAKafkaTopicResumesAfterARestart() throws {
+        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "lines:2", "--topic", "counts:1", "--topic", "counts-changelog:1"])
+        let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
+        defer { broker.signal(SIGTERM); _ = try? broker.waitForExit(timeout: .seconds(15)) }
+        let records = 3_000
+        let produce = try SluiceProcess(["produce", "--bootstrap", bootstrap, "--topic", "lines", "--count", "\(records)", "--seed", "5"])
+        XCTAssertEqual(try produce.waitForExit(timeout: .seconds(60)), 0, produce.standardError)
+
+        let job = ["run", "wordcount", "--bootstrap", bootstrap, "--topic", "lines", "--sink", "kafka:counts", "--job", "kwc",
+                   "--assign", "--interval", "200ms", "--max-rate-per-partition", "2000", "--log-level", "info"]
+        // First run: stopped part way (400 records a partition a batch → ~4 batches in total).
+        let first = try SluiceProcess(job)
+        try waitUntil(timeout: .seconds(30)) { first.standardError.contains(" ms: 800 records,") }
+        first.signal(SIGKILL)
+        _ = try first.waitForExit(timeout: .seconds(10))
+
+        let second = try SluiceProcess(job)
+        // Caught up: an empty batch with nothing left to read.
+        try waitUntil(timeout: .seconds(60)) {
+            second.standardError.split(separator: "\n").contains { $0.contains(" ms: 0 records,") && $0.hasSuffix("lag 0") }
+        }
+        second.signal(SIGTERM)
+        XCTAssertEqual(try second.waitForExit(timeout: .seconds(30)), 0, second.standardError)
+
+        let tail = try SluiceProcess(["tail", "--bootstrap", bootstrap, "--topic", "counts", "--from", "earliest", "--idle-exit", "3"])
+        XCTAssertEqual(try tail.waitForExit(timeout: .seconds(60)), 0, tail.standardError)
+        var latest: [String: Int64] = [:]
+        for line in tail.standardOutput.split(separator: "\n") {
+            let fields = line.split(separator: "\t")
+            if fields.count == 2, let count = Int64(fields[1]) { latest[String(fields[0])] = count }
+        }
+        var expected: [String: Int64] = [:]
+        var workload = Workload(format: .words, seed: 5)
+        for _ in 0..<records {
+            for word in (workload.next()?.value ?? "").split(separator: " ") { expected[String(word), default: 0] += 1 }
+        }
+        XCTAssertEqual(latest.count, expected.count)
+        XCTAssertEqual(latest.filter { expected[$0.key] != $0.value }.count, 0, "newest count per word equals the plain count")
+    }
+
+    private func waitUntil(timeout: Duration, _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+}
