@@ -31,8 +31,11 @@ extension DStream {
             let output: [Mapped] = state.store.update { stored in
                 var written: [K] = []
                 var output: [Mapped] = []
-                index.withLock { index in
-                    if !index.isBuilt { index.rebuild(from: &stored, firstBatch: now) }
+                if timeout != nil {
+                    // Only timeouts need the index; without one the first batch stays O(batch).
+                    index.withLock { index in
+                        if !index.isBuilt { index.rebuild(from: &stored, firstBatch: now) }
+                    }
                 }
                 var touched: [K] = []
                 for partition in partitions {
