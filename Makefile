@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := librdkafka-dev libsqlite3-dev postgresql
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all build deps test test-kafka test-core demo bench bench-consume clean
+.PHONY: all build deps test test-kafka test-core demo bench bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks clean
 
 all: build
 
@@ -43,7 +43,29 @@ demo: deps
 bench-consume: deps
 	bash Benchmarks/consume/run.sh
 
-bench: bench-consume
+## bench-*: the benchmarks of issues 3–5 (release builds; figures in README "Performance")
+BENCH := bash Benchmarks/run.sh
+
+bench-kafka-wordcount: deps
+	$(BENCH) kafka-wordcount
+
+bench-latency: deps
+	$(BENCH) latency
+
+bench-socket-wordcount: deps
+	$(BENCH) socket-wordcount
+
+bench-state: deps
+	$(BENCH) state
+
+bench-window: deps
+	$(BENCH) window
+
+bench-sinks: deps
+	$(BENCH) sinks
+
+## bench: every benchmark, one after the other
+bench: bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks
 
 clean:
 	rm -rf .build

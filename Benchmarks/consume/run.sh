@@ -8,6 +8,8 @@ RECORDS="${RECORDS:-1000000}"
 ROUNDS="${ROUNDS:-3}"
 mkdir -p .build-bench
 gcc -O2 -o .build-bench/consume_c Benchmarks/consume/consume_c.c $(pkg-config --cflags --libs rdkafka)
-swift build -c release --product sluice-bench
-BIN="$(swift build -c release --show-bin-path)"
+SCRATCH="${BENCH_SCRATCH:-.build-bench-rel}"
+swift build -c release --scratch-path "$SCRATCH" --product sluice-bench >&2
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+echo "\$ sluice-bench consume   ($(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime | sed 's/.*load/load/'))"
 "$BIN/sluice-bench" consume --records "$RECORDS" --rounds "$ROUNDS" --c-reader .build-bench/consume_c

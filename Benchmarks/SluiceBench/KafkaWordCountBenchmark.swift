@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Sluice
+import SluiceKafka
+import SluiceKafkaStream
+
+/// Issue 3 (a, d): word count from an 8-partition mock-cluster topic of
+/// generated lines, batch interval 1 s, next to the raw consume rate of
+/// KafkaConsumer measured in the same run. Each reader is a child process
+/// (peak RSS per run); rounds alternate the two.
+struct KafkaWordCountBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-wordcount",
+        abstract: "Word count from a mock-cluster topic vs the raw KafkaConsumer rate (issue 3).")
+
+    @Option(help: "Lines in the topic.") var lines: Int = 1_000_000
+    @Option(help: "Partitions of the topic.") var partitions: Int32 = 8
+    @Option(help: "Batch interval in milliseconds.") var intervalMs: Int = 1000
+    @Option(help: "Rounds per reader (median reported).") var rounds: Int = 3
+    @Flag(help: "Also run the String-API word count (valueString, split, String keys, reduceByKey).") var strings = false
+
+    func run() throws {
+        printLoad()
+        let cluster = try MockCluster(brokers: 1)
+        let topic = "bench-words"
+        print("filling \(topic): \(lines) lines, \(partitions) partitions, lz4 …")
+        let filled = try WordTopic.fill(cluster: cluster, topic: topic, partitions: partitions, lines: lines)
+        print("topic holds \(filled.lines) lines, \(filled.words) words, \(Format.megabytes(filled.bytes)) (low watermarks 0)")
+
+        let common = ["--bootstrap", cluster.bootstrapServers, "--topic", topic, "--partitions", "\(partitions)"]
+        var raw: [Double] = []
+        var rawRSS: [Double] = []
+        var apis = ["bytes"]
+        if strings { apis.append("strings") }
+        var counted: [String: [ChildReport]] = [:]
+        for round in 1...rounds {
+            let read = try Run(ChildProcess.run(ChildProcess.selfPath, ["read"] + common + ["--count", "\(lines)"]), reader: "raw KafkaConsumer")
+            raw.append(read.recordsPerSecond)
+            rawRSS.append(Double(read.peakRSSBytes))
+            var line = "round \(round): raw consume \(Format.rate(read.recordsPerSecond)) records/s"
+            for api in apis {
+                let report = try ChildProcess.runSelf(
+                    ["run-kafka-wordcount"] + common + ["--records", "\(lines)", "--interval-ms", "\(intervalMs)", "--api", api],
+                    what: "word count (\(api))")
+                guard report["words"] == Double(filled.words) else {
+                    throw BenchError("word count (\(api)) counted \(report["words"]) words, the topic holds \(filled.words)")
+                }
+                counted[api, default: []].append(report)
+                line += String(format: ", word count (%@) %@ records/s", api, Format.rate(report["recordsPerSecond"]))
+            }
+            print(line)
+        }
+        let rawRate = Measure.median(raw)
+        print("")
+        print("## kafka-wordcount — \(lines) lines (~\(filled.words / max(1, lines)) words each), \(partitions) partitions, lz4, batch interval \(intervalMs) ms; medians of \(rounds) rounds")
+        print("raw KafkaConsumer.poll          \(Format.rate(rawRate)) records/s   peak RSS \(Format.megabytes(Int(rawRSS.max() ?? 0)))")
+        for api in apis {
+            let reports = counted[api] ?? []
+            let rate = Measure.median(reports.map { $0["recordsPerSecond"] })
+            let words = rate * Double(filled.words) / Double(lines)
+            let processingRate = Measure.median(reports.map { $0["processingRecordsPerSecond"] })
+            let rss = reports.map { $0["peakRSS"] }.max() ?? 0
+            let first = Measure.median(reports.map { $0["execToFirstOutput"] })
+            let ratio = rate / rawRate
+            let label = api == "bytes" ? "countTokens (ByteString)" : "String split + reduceByKey"
+            print("word count, \(label): \(Format.rate(rate)) records/s, \(Format.rate(words)) words/s end to end (start() → last output); "
+                  + "\(Format.rate(processingRate)) records/s over batch processing time only")
+            print("  ratio to raw consume: \(Format.ratio(ratio)) (target ≥ 0.70×: \(Format.verdict(ratio >= 0.7)))")
+            print("  peak RSS \(Format.megabytes(Int(rss))) (target ≤ 150 MB: \(Format.verdict(rss <= 150 * 1_048_576)))")
+            print(String(format: "  exec → first batch output %.3f s (target ≤ 0.25 s: %@; start() called 200 ms before a batch boundary, the alignment sleep before start() not counted): exec → start() returned %.3f s, wait for the first tick %.3f s, first batch (%.0f records) output %.3f s after its time",
+                         first, Format.verdict(first <= 0.25), Measure.median(reports.map { $0["execToStarted"] }),
+                         Measure.median(reports.map { $0["tickWait"] }), Measure.median(reports.map { $0["firstBatchRecords"] }),
+                         Measure.median(reports.map { $0["firstBatchSeconds"] })))
+        }
+        printLoad()
+    }
+}
+
+/// The word-count child: one context, the Kafka direct stream over every
+/// partition from the beginning, runs until all records were counted.
+/// `start()` is called `lead` ms before a batch boundary, so the measured
+/// time is reading and counting, not waiting for the first tick.
+struct KafkaWordCountChild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-kafka-wordcount", abstract: "Benchmark child: Kafka word count.", shouldDisplay: false)
+
+    @Option var bootstrap: String
+    @Option var topic: String
+    @Option var partitions: Int
+    @Option var records: Int
+    @Option var intervalMs: Int = 1000
+    @Option(help: "bytes: ByteString + countTokens; strings: valueString, split, String, reduceByKey.") var api: String = "bytes"
+    @Option(help: "Milliseconds between start() and the first batch time.") var leadMs: Double = 200
+
+    func run() async throws {
+        let execEpoch = Measure.processStartEpochMilliseconds() ?? Measure.epochMilliseconds()
+        ChildSetup.quietLogging()
+        let context = try StreamingContext(
+            batchInterval: .milliseconds(intervalMs), configuration: StreamingConfiguration(logger: ChildSetup.logger))
+        var source = KafkaSourceConfiguration(
+            bootstrapServers: bootstrap,
+            subscription: .partitions((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) }),
+            groupID: "bench-wordcount-\(getpid())")
+        source.startingPosition = .earliest
+        let stream = context.kafkaDirectStream(source)
+        let outputs = OutputTally()
+        if api == "strings" {
+            try outputs.tally(stream.map { $0.valueString ?? "" }
+                .flatMap { $0.split(separator: " ") }
+                .map { (String($0), 1) }
+                .reduceByKey(+))
+        } else {
+            try outputs.tally(stream.map { ByteString($0.value[...]) }.countTokens())
+        }
+        let progress = BatchProgress(target: records)
+        context.addListener(progress)
+
+        let interval = Double(intervalMs)
+        let now = Measure.epochMilliseconds()
+        var wait = (floor(now / interval) + 1) * interval - leadMs - now
+        if wait < 0 { wait += interval }
+        try await Task.sleep(for: .milliseconds(wait))
+        let startEpoch = Measure.epochMilliseconds()
+        try context.start()
+        let startedEpoch = Measure.epochMilliseconds()
+        try await progress.wait(timeout: .seconds(600))
+        await context.stop(graceful: false)
+        let summary = progress.summary
+        let first = outputs.first
+        let elapsed = (Double(summary.lastEnd) - startEpoch) / 1000
+        ChildReport.emit([
+            "records": Double(summary.records),
+            "words": Double(outputs.words),
+            "batches": Double(summary.batches),
+            "seconds": elapsed,
+            "recordsPerSecond": Double(summary.records) / elapsed,
+            "processingRecordsPerSecond": Double(summary.records) / summary.processingSeconds,
+            "execToStarted": (startedEpoch - execEpoch) / 1000 - wait / 1000,
+            "tickWait": (Double(summary.firstBatchTime) - startEpoch) / 1000,
+            "firstBatchRecords": Double(summary.firstBatchRecords),
+            "firstBatchSeconds": ((first?.epoch ?? 0) - Double(summary.firstBatchTime)) / 1000,
+            "execToFirstOutput": ((first?.epoch ?? 0) - execEpoch) / 1000 - wait / 1000,
+        ])
+    }
+}
+
+/// Words seen by the output and when the first output ran.
+final class OutputTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    private var firstOutput: (epoch: Double, words: Int)?
+
+    func add(words: Int) {
+        let now = Measure.epochMilliseconds()
+        lock.withLock {
+            total += words
+            if firstOutput == nil { firstOutput = (now, words) }
+        }
+    }
+
+    var words: Int { lock.withLock { total } }
+
+    /// Adds an output that sums the counts of `counts`' batches.
+    func tally<K: Sendable>(_ counts: DStream<(K, Int)>) throws {
+        try counts.foreachBatch { batch, _, _ in
+            var words = 0
+            for partition in batch.partitions { partition.forEach { words += $0.1 } }
+            self.add(words: words)
+        }
+    }
+    var first: (epoch: Double, words: Int)? { lock.withLock { firstOutput } }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import Sluice
+import SluiceKafka
+import SluiceKafkaStream
+import SluiceWorkloads
+
+/// Issue 3 (b): a producer sends word lines at a fixed rate; a word count
+/// with the Kafka direct stream reads them; for every record, (time its
+/// batch's output ran − the record's timestamp, CreateTime set when it was
+/// sent). p50/p99 per batch interval. The first second of each run is left
+/// out (connections, first fetch).
+struct LatencyBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency",
+        abstract: "p50/p99 of batch output time − record timestamp at a fixed producer rate (issue 3).")
+
+    @Option(parsing: .upToNextOption, help: "Batch intervals in milliseconds.") var intervalsMs: [Int] = [10, 100, 1000]
+    @Option(help: "Records per second sent.") var rate: Int = 10_000
+    @Option(help: "Seconds of sending per interval (at least 10 intervals).") var seconds: Double = 6
+    @Option(help: "Partitions of each topic.") var partitions: Int32 = 4
+
+    func run() async throws {
+        printLoad()
+        ChildSetup.quietLogging()
+        let cluster = try MockCluster(brokers: 1)
+        var rows: [String] = []
+        for interval in intervalsMs {
+            let topic = "bench-latency-\(interval)"
+            try cluster.createTopic(topic, partitions: partitions)
+            let duration = max(seconds, Double(interval) * 10 / 1000 + 1)
+            let result = try await measure(cluster: cluster, topic: topic, intervalMs: interval, duration: duration)
+            let p50 = Measure.percentile(result.latencies, 50)
+            let p99 = Measure.percentile(result.latencies, 99)
+            let met = p99 <= 2 * Double(interval)
+            let row = String(format: "interval %5d ms: p50 %7.1f ms, p99 %7.1f ms, p99 / interval %.2f (target ≤ 2: %@); %d records, max scheduling delay %.0f ms, max processing time %.0f ms",
+                             interval, p50, p99, p99 / Double(interval), Format.verdict(met), result.latencies.count,
+                             result.maxSchedulingDelay, result.maxProcessing)
+            print(row)
+            rows.append(row)
+        }
+        print("")
+        print("## latency — producer at \(rate) records/s (word lines, linger 1 ms), \(partitions) partitions, Kafka direct stream word count (countTokens)")
+        rows.forEach { print($0) }
+        printLoad()
+    }
+
+    struct Result {
+        var latencies: [Double]
+        var maxSchedulingDelay: Double
+        var maxProcessing: Double
+    }
+
+    func measure(cluster: MockCluster, topic: String, intervalMs: Int, duration: Double) async throws -> Result {
+        let context = try StreamingContext(
+            batchInterval: .milliseconds(intervalMs), configuration: StreamingConfiguration(logger: ChildSetup.logger))
+        var source = KafkaSourceConfiguration(
+            bootstrapServers: cluster.bootstrapServers,
+            subscription: .partitions((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: $0) }),
+            groupID: "bench-latency-\(intervalMs)")
+        source.startingPosition = .earliest
+        source.consumer.fetch.maxWait = .milliseconds(10)
+        let stream = context.kafkaDirectStream(source)
+        let outputs = OutputTally()
+        try outputs.tally(stream.map { ByteString($0.value[...]) }.countTokens())
+        let latencies = Locked<[Double]>([])
+        let warmupEnd = Locked<Double>(.infinity)
+        try stream.map { Double($0.timestamp?.milliseconds ?? 0) }.foreachBatch { batch, _, _ in
+            let now = Measure.epochMilliseconds()
+            let from = warmupEnd.value
+            var found: [Double] = []
+            for partition in batch.partitions {
+                partition.forEach { stamp in if stamp >= from { found.append(now - stamp) } }
+            }
+            latencies.withLock { $0.append(contentsOf: found) }
+        }
+        let delays = DelayTracker()
+        context.addListener(delays)
+        try context.start()
+        // Let the source connect and assign before sending.
+        try await Task.sleep(for: .milliseconds(500 + intervalMs))
+
+        var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        configuration.linger = .milliseconds(1)
+        let producer = try KafkaProducer(configuration: configuration)
+        var workload = Workload(format: .words, seed: 3)
+        let start = Measure.now()
+        warmupEnd.withLock { $0 = Measure.epochMilliseconds() + 1000 }
+        let total = Int(Double(rate) * duration)
+        var sent = 0
+        while sent < total {
+            let due = min(total, Int((Measure.now() - start) * Double(rate)) + 1)
+            while sent < due {
+                guard let record = workload.next() else { break }
+                try enqueue(producer, KafkaProducerMessage(topic: topic, partition: Int32(sent % Int(partitions)), value: Array(record.value.utf8)))
+                sent += 1
+            }
+            try await Task.sleep(for: .microseconds(500))
+        }
+        try await producer.flush(timeout: .seconds(30))
+        // Wait until every record sent after the warm-up has been output.
+        let deadline = Measure.now() + 30
+        let expected = total - rate
+        while latencies.value.count < expected && Measure.now() < deadline {
+            try await Task.sleep(for: .milliseconds(max(10, intervalMs)))
+        }
+        await context.stop(graceful: false)
+        try producer.close()
+        let sorted = latencies.value.sorted()
+        guard sorted.count >= expected else {
+            throw BenchError("interval \(intervalMs) ms: only \(sorted.count) of \(expected) records were output")
+        }
+        return Result(latencies: sorted, maxSchedulingDelay: delays.maxScheduling, maxProcessing: delays.maxProcessing)
+    }
+}
+
+/// Locked value for the benchmark's own bookkeeping.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        try lock.withLock { try body(&stored) }
+    }
+}
+
+/// The largest scheduling delay and processing time of non-empty batches.
+final class DelayTracker: StreamingListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var scheduling = 0.0
+    private var processing = 0.0
+
+    func batchCompleted(_ info: BatchInfo) {
+        guard info.numRecords > 0 else { return }
+        lock.withLock {
+            if let delay = info.schedulingDelay { scheduling = max(scheduling, Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
+            if let delay = info.processingDelay { processing = max(processing, Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
+        }
+    }
+
+    var maxScheduling: Double { lock.withLock { scheduling } }
+    var maxProcessing: Double { lock.withLock { processing } }
+}
+
+/// The non-blocking send (enqueue; delivery reported later), not the async one that waits for delivery.
+@discardableResult
+func enqueue(_ producer: KafkaProducer, _ message: KafkaProducerMessage) throws -> UInt {
+    try producer.send(message)
+}

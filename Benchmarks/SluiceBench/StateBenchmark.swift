@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Sluice
+import SluiceTesting
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 4: updateStateByKey vs mapWithState with 100k, 1M and 10M keys of
+/// state where each batch touches 10k keys, driven batch by batch on a
+/// manual clock with a queue stream (processing only, no waiting); then
+/// peak and resident memory per key of state, each operator in a child
+/// process.
+struct StateBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "updateStateByKey vs mapWithState per-batch time and memory per key (issue 4).")
+
+    @Option(parsing: .upToNextOption, help: "State sizes (keys).") var keys: [Int] = [100_000, 1_000_000, 10_000_000]
+    @Option(help: "Keys touched per batch.") var touched: Int = 10_000
+    @Option(help: "Measured batches per case (after 2 warm-up batches).") var batches: Int = 5
+    @Option(help: "Keys of state in the memory children.") var memoryKeys: Int = 1_000_000
+    @Option(help: "Partitions of the keyed operators.") var partitions: Int = 2
+
+    func run() async throws {
+        printLoad()
+        ChildSetup.quietLogging()
+        var results: [String: [Int: Double]] = [:]
+        for count in keys {
+            for op in ["updateStateByKey", "mapWithState"] {
+                let seconds = try await Self.perBatch(op: op, keys: count, touched: touched, batches: batches, partitions: partitions)
+                results[op, default: [:]][count] = seconds
+                print("\(op) with \(count) keys: \(Format.milliseconds(seconds)) per batch (median of \(batches))")
+            }
+        }
+        print("")
+        print("## state — per-batch time, \(touched) keys touched per batch, \(partitions) partitions; median of \(batches) batches after 2 warm-up batches")
+        print("keys        updateStateByKey   mapWithState   update/map")
+        for count in keys {
+            let update = results["updateStateByKey"]?[count] ?? .nan
+            let map = results["mapWithState"]?[count] ?? .nan
+            print(String(format: "%-10d  %16@  %13@   %@", count, Format.milliseconds(update), Format.milliseconds(map), Format.ratio(update / map)))
+        }
+        if let small = keys.min(), let large = keys.max(), small != large,
+           let a = results["mapWithState"]?[small], let b = results["mapWithState"]?[large] {
+            print("mapWithState at \(large) keys / at \(small) keys = \(Format.ratio(b / a)) (target ≤ 2×: \(Format.verdict(b / a <= 2)))")
+        }
+        print("")
+        print("## state memory — \(memoryKeys) keys of Int64 counts keyed by short strings (\"k\" + number), filled through the operator, one child each")
+        for op in ["updateStateByKey", "mapWithState"] {
+            let report = try ChildProcess.runSelf(["run-state-memory", "--op", op, "--keys", "\(memoryKeys)"], what: "state memory (\(op))")
+            let perKey = report["residentBytesPerKey"]
+            let keyBytes = report["keyBytes"]
+            let beyond = perKey - keyBytes
+            print(String(format: "%@: resident %.0f bytes per key after filling (%.0f of them the key's own UTF-8 bytes) → %.0f bytes per key beyond the key (target ≤ 100: %@); peak RSS %@ = %.0f bytes per key over the empty context",
+                         op, perKey, keyBytes, beyond, Format.verdict(beyond <= 100), Format.megabytes(Int(report["peakRSS"])),
+                         (report["peakRSS"] - report["baselineRSS"]) / Double(memoryKeys)))
+        }
+        printLoad()
+    }
+
+    static func key(_ index: Int) -> String { "k\(index)" }
+
+    /// Median wall time of one batch.
+    static func perBatch(op: String, keys: Int, touched: Int, batches: Int, partitions: Int) async throws -> Double {
+        var initial: [String: Int64] = [:]
+        initial.reserveCapacity(keys)
+        for index in 0..<keys { initial[key(index)] = 1 }
+        let queue = BatchQueue<(String, Int64)>()
+        let driver = try StreamTestDriver(
+            batchInterval: .seconds(1),
+            configuration: StreamingConfiguration(defaultParallelism: partitions, logger: ChildSetup.logger),
+            timeout: .seconds(600))
+        let input = driver.context.queueStream(queue)
+        let sink = Counter()
+        if op == "updateStateByKey" {
+            let totals = input.updateStateByKey(initialState: initial) { (values: [Int64], total: Int64?) -> Int64? in
+                (total ?? 0) + values.reduce(0, +)
+            }
+            try totals.foreachBatch { batch, _, _ in sink.add(batch.count()) }
+        } else {
+            let spec = StateSpec<String, Int64, Int64, (String, Int64)>.function { key, value, state in
+                let total = (state.get() ?? 0) + (value ?? 0)
+                state.update(total)
+                return (key, total)
+            }.initialState(initial)
+            try input.mapWithState(spec).mapped.foreachBatch { batch, _, _ in sink.add(batch.count()) }
+        }
+        initial = [:]
+        try driver.start()
+        var generator = SplitMix(seed: UInt64(keys))
+        var times: [Double] = []
+        for round in 0..<(batches + 2) {
+            var batch: [(String, Int64)] = []
+            batch.reserveCapacity(touched)
+            for _ in 0..<touched { batch.append((key(Int(generator.next() % UInt64(keys))), 1)) }
+            queue.push(batch)
+            let start = Measure.now()
+            try await driver.runBatches(1)
+            if round >= 2 { times.append(Measure.now() - start) }
+        }
+        await driver.stop(graceful: false)
+        return Measure.median(times)
+    }
+}
+
+/// Counts elements seen by an output.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ count: Int) { lock.withLock { total += count } }
+    var value: Int { lock.withLock { total } }
+}
+
+/// A small deterministic generator (SplitMix64).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The memory child: fills one operator's state with `keys` keys through
+/// batches of new keys (as a job would), then reports resident memory per
+/// key (after `malloc_trim`, so freed batch memory is not counted) over the
+/// resident memory of the same context before any key.
+struct StateMemoryChild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-state-memory", abstract: "Benchmark child: memory per key of state.", shouldDisplay: false)
+
+    @Option var op: String
+    @Option var keys: Int
+    @Option var batchSize: Int = 250_000
+
+    func run() async throws {
+        ChildSetup.quietLogging()
+        let queue = BatchQueue<(String, Int64)>()
+        let driver = try StreamTestDriver(
+            batchInterval: .seconds(1), configuration: StreamingConfiguration(defaultParallelism: 2, logger: ChildSetup.logger),
+            timeout: .seconds(600))
+        let input = driver.context.queueStream(queue)
+        let sink = Counter()
+        if op == "updateStateByKey" {
+            try input.updateStateByKey { (values: [Int64], total: Int64?) -> Int64? in (total ?? 0) + values.reduce(0, +) }
+                .foreachBatch { batch, _, _ in sink.add(batch.count()) }
+        } else {
+            let spec = StateSpec<String, Int64, Int64, Int64>.function { _, value, state in
+                let total = (state.get() ?? 0) + (value ?? 0)
+                state.update(total)
+                return nil
+            }
+            try input.mapWithState(spec).mapped.foreachBatch { batch, _, _ in sink.add(batch.count()) }
+        }
+        try driver.start()
+        try await driver.runBatches(2)
+        _ = mallocTrim(0)
+        let baseline = Measure.statusBytes("VmRSS")
+        var keyBytes = 0
+        var next = 0
+        while next < keys {
+            let end = min(keys, next + batchSize)
+            var batch: [(String, Int64)] = []
+            batch.reserveCapacity(end - next)
+            for index in next..<end {
+                let key = StateBenchmark.key(index)
+                keyBytes += key.utf8.count
+                batch.append((key, 1))
+            }
+            queue.push(batch)
+            next = end
+            try await driver.runBatches(1)
+        }
+        // Two empty batches: nothing of the fill is still in flight.
+        try await driver.runBatches(2)
+        _ = mallocTrim(0)
+        let resident = Measure.statusBytes("VmRSS")
+        ChildReport.emit([
+            "keys": Double(keys),
+            "baselineRSS": Double(baseline),
+            "residentRSS": Double(resident),
+            "residentBytesPerKey": Double(resident - baseline) / Double(keys),
+            "keyBytes": Double(keyBytes) / Double(keys),
+        ])
+        await driver.stop(graceful: false)
+    }
+}
