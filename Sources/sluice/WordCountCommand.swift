@@ -38,6 +38,15 @@ struct WordCountCommand: AsyncParsableCommand {
     @Option(help: "Elements printed per batch.")
     var show: Int = 10
 
+    @Flag(help: "Print running totals of every word seen so far (Spark's StatefulNetworkWordCount).")
+    var stateful = false
+
+    @Option(help: "Count over a sliding window of this length, e.g. 30s (a multiple of the interval).")
+    var window: DurationArgument?
+
+    @Option(help: "How often the window slides, e.g. 10s (a multiple of the interval). Default: the interval.")
+    var slide: DurationArgument?
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -46,6 +55,8 @@ struct WordCountCommand: AsyncParsableCommand {
         case (nil, .some, .some): break
         default: throw ValidationError("give either --socket host:port, or --bootstrap and --topic")
         }
+        if stateful && window != nil { throw ValidationError("choose --stateful or --window, not both") }
+        if slide != nil && window == nil { throw ValidationError("--slide needs --window") }
     }
 
     func run() async throws {
@@ -63,11 +74,21 @@ struct WordCountCommand: AsyncParsableCommand {
         } else {
             throw ValidationError("give either --socket host:port, or --bootstrap and --topic")
         }
-        let counts = lines
+        let pairs = lines
             .flatMap { $0.split(separator: " ") }
             .map { (String($0), 1) }
-            .reduceByKey(+)
-        try counts.print(show)
+        if stateful {
+            // Every word seen so far with its running total, each batch.
+            try pairs.updateStateByKey { (counts: [Int], total: Int?) -> Int? in (total ?? 0) + counts.reduce(0, +) }.print(show)
+        } else if let window {
+            // Each window's counts, kept up to date incrementally (old − leaving + entering);
+            // words whose count fell to zero are dropped. Windows keep sliding over empty batches.
+            try pairs.reduceByKeyAndWindow(
+                +, inverse: -, window.duration, slide: slide?.duration, filter: { $0.1 > 0 }
+            ).print(show)
+        } else {
+            try pairs.reduceByKey(+).print(show)
+        }
         try context.start()
         let signals = SignalWatcher()
         let stopper = Task.detached {
