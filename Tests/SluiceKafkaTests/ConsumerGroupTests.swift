@@ -52,7 +52,6 @@ final class ConsumerGroupTests: XCTestCase {
         let topic = KafkaTestEnvironment.uniqueName("split")
         let group = KafkaTestEnvironment.uniqueName("split-group")
         try cluster.createTopic(topic, partitions: 4)
-        try KafkaTestSupport.produce(400, to: topic, partitions: 4, bootstrap: cluster.bootstrapServers)
         let all = KafkaTestSupport.partitions(topic, 4)
 
         let eventsA = EventLog()
@@ -64,7 +63,10 @@ final class ConsumerGroupTests: XCTestCase {
         try a.subscribe(topics: [topic])
         try b.subscribe(topics: [topic])
 
-        // Both members poll until the group settled with each owning a share.
+        // Both members poll until the group settled with each owning a
+        // share. (If B joins a generation after A, the eager rebalance moves
+        // partitions A already read without commits, so the records are
+        // produced only once the split is settled.)
         var recordsA: [KafkaRecord] = []
         var recordsB: [KafkaRecord] = []
         var assignedA: [KafkaTopicPartition] = []
@@ -75,12 +77,17 @@ final class ConsumerGroupTests: XCTestCase {
             recordsB += try b.poll(timeout: .milliseconds(50))
             assignedA = try a.assignment()
             assignedB = try b.assignment()
-            if !assignedA.isEmpty, !assignedB.isEmpty, (assignedA + assignedB).sorted() == all,
-                recordsA.count + recordsB.count == 400
-            {
-                break
-            }
+            if !assignedA.isEmpty, !assignedB.isEmpty, (assignedA + assignedB).sorted() == all { break }
         }
+        XCTAssertEqual(recordsA.count + recordsB.count, 0, "the topic is still empty")
+        try KafkaTestSupport.produce(400, to: topic, partitions: 4, bootstrap: cluster.bootstrapServers)
+        let readDeadline = ContinuousClock.now + .seconds(20)
+        while recordsA.count + recordsB.count < 400 && ContinuousClock.now < readDeadline {
+            recordsA += try a.poll(timeout: .milliseconds(50))
+            recordsB += try b.poll(timeout: .milliseconds(50))
+        }
+        recordsA += try a.poll(timeout: .milliseconds(200))
+        recordsB += try b.poll(timeout: .milliseconds(200))
         XCTAssertEqual((assignedA + assignedB).sorted(), all, "the members share all partitions")
         XCTAssertEqual(Set(assignedA).intersection(assignedB), [], "no partition is owned twice")
         XCTAssertFalse(assignedA.isEmpty, "A got a share")
