@@ -64,8 +64,8 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         self.logger = logger
     }
 
-    public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
-        try table.validate()
+    public func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
+        for table in tables { try table.validate() }
         let configuration = self.configuration
         let logger = self.logger
         if configuration.createChangelogTopic {
@@ -92,8 +92,11 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
             let producer = session.producer
             try producer.beginTransaction()
             do {
-                for row in commit.rows {
-                    try producer.send(ResultRecord.message(row: row, table: commit.table, topic: configuration.outputTopic))
+                for write in commit.writes {
+                    let topic = Self.topic(of: write.table, in: commit, configuration: configuration)
+                    for row in write.rows {
+                        try producer.send(ResultRecord.message(row: row, table: write.table, topic: topic))
+                    }
                 }
                 for message in ChangelogRecord.messages(for: commit, topic: configuration.changelogTopic) {
                     try producer.send(message)
@@ -114,6 +117,12 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
                 throw error
             }
         }
+    }
+
+    /// The first table's rows go to the output topic; further tables' to
+    /// `<output>-<table name>`.
+    static func topic(of table: ResultTable, in commit: BatchCommit, configuration: Configuration) -> String {
+        commit.writes.first?.table.name == table.name ? configuration.outputTopic : "\(configuration.outputTopic)-\(table.name)"
     }
 
     /// Forgets the job: appends a reset marker to the changelog, after which

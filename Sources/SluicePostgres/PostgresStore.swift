@@ -67,17 +67,17 @@ public actor PostgresStore: ExactlyOnceStore {
 
     // MARK: ExactlyOnceStore
 
-    public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
-        try table.validate()
+    public func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
+        for table in tables { try table.validate() }
         return try await transaction("recovery of job '\(job)'") { connection in
             try await self.prepareSchema(connection)
-            try await self.prepareResultTable(table, connection)
+            for table in tables { try await self.prepareResultTable(table, connection) }
             return try await self.readJob(job, connection)
         }
     }
 
     public func commit(_ commit: BatchCommit) async throws {
-        try commit.table.validate()
+        for write in commit.writes { try write.table.validate() }
         try await transaction("commit of batch \(commit.batchTime) of job '\(commit.job)'") { connection in
             try await self.prepareSchema(connection)
             try await self.write(commit, connection)
@@ -315,14 +315,16 @@ public actor PostgresStore: ExactlyOnceStore {
     // MARK: Commit
 
     private func write(_ commit: BatchCommit, _ connection: PostgresConnection) async throws {
-        let table = commit.table
-        if case .replace = table.mode {
-            try await execute("DELETE FROM \(PostgresSchema.quoted(table.name))", [], connection)
+        for write in commit.writes {
+            let table = write.table
+            if case .replace = table.mode {
+                try await execute("DELETE FROM \(PostgresSchema.quoted(table.name))", [], connection)
+            }
+            try await executeChunked(
+                PostgresSchema.lastRowPerKey(write.rows, table: table), width: table.columns.count, connection,
+                sql: { PostgresSchema.insertRows(table, rows: $0) },
+                bind: { row, binds in for value in row { binds.append(value) } })
         }
-        try await executeChunked(
-            PostgresSchema.lastRowPerKey(commit.rows, table: table), width: table.columns.count, connection,
-            sql: { PostgresSchema.insertRows(table, rows: $0) },
-            bind: { row, binds in for value in row { binds.append(value) } })
 
         try await executeChunked(
             commit.offsets, width: 4, connection,

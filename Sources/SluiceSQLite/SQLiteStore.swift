@@ -31,10 +31,10 @@ public final class SQLiteStore: ExactlyOnceStore {
         }
     }
 
-    public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
-        try table.validate()
+    public func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
+        for table in tables { try table.validate() }
         return try await pool.write { db in
-            try Self.createResultTable(table, db)
+            for table in tables { try Self.createResultTable(table, db) }
             let last = try Int64.fetchOne(db, sql: "SELECT last_batch_time FROM sluice_jobs WHERE job = ?", arguments: [job])
             let offsets = try Row.fetchAll(
                 db, sql: "SELECT topic, partition, next_offset FROM sluice_offsets WHERE job = ? ORDER BY topic, partition",
@@ -54,7 +54,7 @@ public final class SQLiteStore: ExactlyOnceStore {
 
     public func commit(_ commit: BatchCommit) async throws {
         try await pool.write { db in
-            try Self.writeRows(commit.table, commit.rows, db)
+            for write in commit.writes { try Self.writeRows(write.table, write.rows, db) }
             let offsetStatement = try db.cachedStatement(sql: """
                 INSERT INTO sluice_offsets(job, topic, partition, next_offset) VALUES (?, ?, ?, ?)
                 ON CONFLICT(job, topic, partition) DO UPDATE SET next_offset = excluded.next_offset

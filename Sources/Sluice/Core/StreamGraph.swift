@@ -58,12 +58,16 @@ final class StreamGraph: Sendable {
         return stream
     }
 
+    /// Registers an output operation on `node`; `alsoReading` are further
+    /// streams the same output computes (an exactly-once output writing
+    /// several tables), whose inputs' offset ranges it also receives.
     func addOutput(
         name: String,
         node: StreamNode,
+        alsoReading: [StreamNode] = [],
         run: @escaping @Sendable (Time, [OffsetRange]) async throws -> Void
     ) throws {
-        guard node.graph === self else {
+        guard ([node] + alsoReading).allSatisfy({ $0.graph === self }) else {
             throw StreamingError(
                 code: .foreignStream,
                 message: "\(name) was attached to a stream of another StreamingContext; build every stream of a job from the same context")
@@ -74,9 +78,10 @@ final class StreamGraph: Sendable {
                     code: .graphFrozen,
                     message: "\(name) was added after the StreamingContext started; define every stream and output operation before calling start()")
             }
-            let inputIDs = Set(node.lineage().compactMap(\.inputID))
+            let roots = [node] + alsoReading
+            let inputIDs = Set(roots.flatMap { $0.lineage() }.compactMap(\.inputID))
             state.outputs.append(OutputOperation(
-                index: state.outputs.count, name: name, node: node, inputIDs: inputIDs, run: run))
+                index: state.outputs.count, name: name, node: node, roots: roots, inputIDs: inputIDs, run: run))
         }
     }
 
@@ -90,7 +95,7 @@ final class StreamGraph: Sendable {
                 message: "no output operation is registered, so no batch would ever run; add print(), foreachBatch or saveAsTextFiles before start()")
         }
         for output in outputs {
-            for node in output.node.lineage() {
+            for node in output.roots.flatMap({ $0.lineage() }) {
                 for parent in node.parents where parent.graph !== self {
                     throw StreamingError(
                         code: .foreignStream,
@@ -118,7 +123,7 @@ final class StreamGraph: Sendable {
             state.zeroTime = zeroTime
         }
         for output in outputs {
-            output.node.remember(atLeast: output.node.slideDuration)
+            for root in output.roots { root.remember(atLeast: root.slideDuration) }
         }
     }
 
@@ -126,7 +131,7 @@ final class StreamGraph: Sendable {
     func forgetOldBatches(after time: Time) {
         var seen: Set<Int> = []
         for output in outputs {
-            for node in output.node.lineage() where seen.insert(node.id).inserted {
+            for node in output.roots.flatMap({ $0.lineage() }) where seen.insert(node.id).inserted {
                 node.forgetThrough(time - node.rememberDuration)
             }
         }
@@ -149,6 +154,8 @@ struct OutputOperation: Sendable {
     let index: Int
     let name: String
     let node: StreamNode
+    /// `node` and any further streams the output computes.
+    let roots: [StreamNode]
     /// The inputs this output's stream reads from (for its offset ranges).
     let inputIDs: Set<Int>
     let run: @Sendable (Time, [OffsetRange]) async throws -> Void

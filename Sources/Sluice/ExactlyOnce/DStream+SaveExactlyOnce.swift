@@ -1,11 +1,30 @@
 import Logging
 
-extension DStream {
-    /// Writes every batch's rows to `store` exactly once: each batch commits,
-    /// in one transaction, its rows, the until-offsets of its input ranges,
-    /// the state changes of every stateful operator upstream, its dead
-    /// letters and its time. Kill the process at any moment, start the same
-    /// job again, and the store ends as after an uninterrupted run.
+/// One table an exactly-once output writes: a stream and how each of its
+/// elements becomes a row (in `table.columns` order).
+public struct ExactlyOnceTable: Sendable {
+    let node: StreamNode
+    let table: ResultTable
+    let rows: @Sendable (Time) async throws -> [[ResultValue]]
+
+    public init<T: Sendable>(_ stream: DStream<T>, table: ResultTable, row: @escaping @Sendable (T) -> [ResultValue]) {
+        self.node = stream.node
+        self.table = table
+        self.rows = { time in
+            // A stream off its slide grid this batch (a window) writes nothing.
+            guard let batch = try await stream.batch(at: time) else { return [] }
+            return await batch.materialized().collect().map(row)
+        }
+    }
+}
+
+extension StreamingContext {
+    /// Writes every batch of several streams to `store` exactly once, in one
+    /// transaction per batch: each table's rows, the until-offsets of every
+    /// input range, the state changes of every stateful operator upstream,
+    /// the dead letters and the batch time. Kill the process at any moment,
+    /// start the same job again, and the store ends as after an
+    /// uninterrupted run.
     ///
     /// Recovery happens here, before `start()`: the store's offsets become
     /// the inputs' start positions (the consumer group's offsets are then
@@ -13,76 +32,30 @@ extension DStream {
     /// operators. A stored state whose encoding differs from the operator's
     /// (its types changed) throws, naming the operator.
     ///
-    /// - Parameters:
-    ///   - job: the job's name; it keys offsets and state in the store.
-    ///   - row: the table row of one element, in `table.columns` order.
-    /// - Throws: when an input cannot replay (a socket), when the graph
+    /// - Parameter job: the job's name; it keys offsets and state in the store.
+    /// - Throws: when an input cannot replay (a socket), when the context
     ///   already has an exactly-once output, or when recovery fails.
+    public func saveExactlyOnce(to store: any ExactlyOnceStore, job: String, tables: [ExactlyOnceTable]) async throws {
+        try await ExactlyOnceOutput.register(graph: graph, store: store, job: job, tables: tables)
+    }
+}
+
+extension DStream {
+    /// Writes every batch's rows to `store` exactly once; see
+    /// ``StreamingContext/saveExactlyOnce(to:job:tables:)``, of which this is
+    /// the one-table form.
+    ///
+    /// - Parameter row: the table row of one element, in `table.columns` order.
     public func saveExactlyOnce(
         to store: any ExactlyOnceStore,
         job: String,
         table: ResultTable,
         row: @escaping @Sendable (Element) -> [ResultValue]
     ) async throws {
-        let graph = node.graph
-        guard !job.isEmpty else {
-            throw StreamingError(code: .invalidArgument, message: "an exactly-once output needs a job name")
-        }
-        try table.validate()
-        let lineage = node.lineage()
-        let inputIDs = Set(lineage.compactMap(\.inputID))
-        let inputs = graph.inputs.filter { inputIDs.contains($0.id) }
-        if let unreplayable = inputs.first(where: { !$0.supportsReplay }) {
-            throw StreamingError(
-                code: .invalidArgument,
-                message: "exactly-once output of job '\(job)' reads '\(unreplayable.name)', which cannot replay a batch after a crash; "
-                    + "read from Kafka (kafkaDirectStream), or use an at-least-once output such as foreachBatch")
-        }
-        try graph.stateRegistry.claimExactlyOnce(job: job)
-
-        let recovered = try await store.recover(job: job, table: table)
-        let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
-        for state in states {
-            guard let stored = recovered.operators[state.name] else { continue }
-            guard stored.encoding == state.encoding else {
-                throw StreamingError(
-                    code: .stateIncompatible,
-                    message: "job '\(job)': operator '\(state.name)' stored its state as \(stored.encoding) in \(store.description), "
-                        + "but the job now keeps \(state.encoding); restore the old types, or reset the job "
-                        + "(`sluice reset --job \(job)` deletes its offsets and state) to start over")
-            }
-            try state.restore(stored.entries)
-        }
-        let known = Set(states.map(\.name))
-        for name in recovered.operators.keys where !known.contains(name) {
-            graph.logger.warning("job '\(job)': stored state of operator '\(name)' is not used by this job and is left as it is")
-        }
-        for input in inputs where !recovered.offsets.isEmpty {
-            input.resume(recovered.offsets)
-        }
-        if let last = recovered.lastBatchTime {
-            graph.logger.info("job '\(job)': recovered from \(store.description): last batch \(last), offsets \(recovered.offsets.map(\.description).joined(separator: ", ")), \(states.count) operator states")
-        }
-
-        let ledger = graph.deadLetters
-        try foreachBatchOutput(name: "saveExactlyOnce(\(job))") { batch, time, ranges in
-            let rows = batch.collect().map(row)
-            if let bad = rows.first(where: { $0.count != table.columns.count }) {
-                throw StreamingError(
-                    code: .outputFailed,
-                    message: "job '\(job)': a row for table '\(table.name)' has \(bad.count) values, the table has \(table.columns.count) columns")
-            }
-            let changes = try states.map { OperatorStateChange(name: $0.name, encoding: $0.encoding, delta: try $0.encodedDelta()) }
-            let offsets = ranges.map { SourceOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffsetToCommit) }
-            try await store.commit(BatchCommit(
-                job: job, batchTime: time, table: table, rows: rows, offsets: offsets,
-                stateChanges: changes, deadLetters: ledger.take(time)))
-            for state in states { state.markCommitted() }
-        }
+        try await ExactlyOnceOutput.register(
+            graph: node.graph, store: store, job: job, tables: [ExactlyOnceTable(self, table: table, row: row)])
     }
-}
 
-extension DStream {
     /// ``saveExactlyOnce(to:job:table:row:)`` for key–value pairs, upserted
     /// by key into `table(keyColumn PRIMARY KEY, valueColumn)` — running
     /// totals, for example.
@@ -98,5 +71,80 @@ extension DStream {
             columns: [ResultColumn(keyColumn, K.resultColumnType), ResultColumn(valueColumn, V.resultColumnType)],
             mode: .upsert(key: [keyColumn]))
         try await saveExactlyOnce(to: store, job: job, table: spec) { [$0.0.resultValue, $0.1.resultValue] }
+    }
+}
+
+/// Recovery and the per-batch commit of an exactly-once output.
+enum ExactlyOnceOutput {
+    static func register(graph: StreamGraph, store: any ExactlyOnceStore, job: String, tables: [ExactlyOnceTable]) async throws {
+        guard !job.isEmpty else {
+            throw StreamingError(code: .invalidArgument, message: "an exactly-once output needs a job name")
+        }
+        guard let first = tables.first else {
+            throw StreamingError(code: .invalidArgument, message: "exactly-once output of job '\(job)' writes no table")
+        }
+        for table in tables { try table.table.validate() }
+        if Set(tables.map(\.table.name)).count != tables.count {
+            throw StreamingError(code: .invalidArgument, message: "exactly-once output of job '\(job)' names a table twice")
+        }
+        guard tables.allSatisfy({ $0.node.graph === graph }) else {
+            throw StreamingError(
+                code: .foreignStream,
+                message: "exactly-once output of job '\(job)' writes streams of another StreamingContext; build every stream of a job from the same context")
+        }
+        let lineage = tables.flatMap { $0.node.lineage() }
+        let inputIDs = Set(lineage.compactMap(\.inputID))
+        let inputs = graph.inputs.filter { inputIDs.contains($0.id) }
+        if let unreplayable = inputs.first(where: { !$0.supportsReplay }) {
+            throw StreamingError(
+                code: .invalidArgument,
+                message: "exactly-once output of job '\(job)' reads '\(unreplayable.name)', which cannot replay a batch after a crash; "
+                    + "read from Kafka (kafkaDirectStream), or use an at-least-once output such as foreachBatch")
+        }
+        try graph.stateRegistry.claimExactlyOnce(job: job)
+
+        let recovered = try await store.recover(job: job, tables: tables.map(\.table))
+        let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
+        for state in states {
+            guard let stored = recovered.operators[state.name] else { continue }
+            guard stored.encoding == state.encoding else {
+                throw StreamingError(
+                    code: .stateIncompatible,
+                    message: "job '\(job)': operator '\(state.name)' stored its state as \(stored.encoding) in \(store.description), "
+                        + "but the job now keeps \(state.encoding); restore the old types, or reset the job "
+                        + "(`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
+            }
+            try state.restore(stored.entries)
+        }
+        let known = Set(states.map(\.name))
+        for name in recovered.operators.keys where !known.contains(name) {
+            graph.logger.warning("job '\(job)': stored state of operator '\(name)' is not used by this job and is left as it is")
+        }
+        for input in inputs where !recovered.offsets.isEmpty {
+            input.resume(recovered.offsets)
+        }
+        if let last = recovered.lastBatchTime {
+            graph.logger.info("job '\(job)': recovered from \(store.description): last batch \(last), offsets \(recovered.offsets.map(\.description).joined(separator: ", ")), \(states.count) operator states")
+        }
+
+        let ledger = graph.deadLetters
+        try graph.addOutput(name: "saveExactlyOnce(\(job))", node: first.node, alsoReading: tables.dropFirst().map(\.node)) { time, ranges in
+            var writes: [TableWrite] = []
+            for table in tables {
+                let rows = try await table.rows(time)
+                if let bad = rows.first(where: { $0.count != table.table.columns.count }) {
+                    throw StreamingError(
+                        code: .outputFailed,
+                        message: "job '\(job)': a row for table '\(table.table.name)' has \(bad.count) values, the table has \(table.table.columns.count) columns")
+                }
+                writes.append(TableWrite(table: table.table, rows: rows))
+            }
+            let changes = try states.map { OperatorStateChange(name: $0.name, encoding: $0.encoding, delta: try $0.encodedDelta()) }
+            let offsets = ranges.map { SourceOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffsetToCommit) }
+            try await store.commit(BatchCommit(
+                job: job, batchTime: time, writes: writes, offsets: offsets,
+                stateChanges: changes, deadLetters: ledger.take(time)))
+            for state in states { state.markCommitted() }
+        }
     }
 }

@@ -8,9 +8,9 @@ public protocol ExactlyOnceStore: Sendable {
     /// A short description for logs and errors (`sqlite:views.db`).
     var description: String { get }
 
-    /// Prepares the store for `job` (creating its tables) and returns what
-    /// the job committed last, or an empty recovery for a new job.
-    func recover(job: String, table: ResultTable) async throws -> RecoveredJob
+    /// Prepares the store for `job` (creating its result tables) and returns
+    /// what the job committed last, or an empty recovery for a new job.
+    func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob
 
     /// Commits one batch atomically; throws (and commits nothing) on failure.
     func commit(_ commit: BatchCommit) async throws
@@ -19,6 +19,13 @@ public protocol ExactlyOnceStore: Sendable {
     /// its next start begins from the source's start position with empty
     /// state. The way out when stored state no longer fits the job.
     func reset(job: String) async throws
+}
+
+extension ExactlyOnceStore {
+    /// ``recover(job:tables:)`` for a job writing one table.
+    public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
+        try await recover(job: job, tables: [table])
+    }
 }
 
 /// What a job committed last.
@@ -55,8 +62,8 @@ public struct RecoveredOperatorState: Sendable {
 public struct BatchCommit: Sendable {
     public var job: String
     public var batchTime: Time
-    public var table: ResultTable
-    public var rows: [[ResultValue]]
+    /// The rows of every result table the job writes, in declaration order.
+    public var writes: [TableWrite]
     /// The until-offset of every range the batch read.
     public var offsets: [SourceOffset]
     public var stateChanges: [OperatorStateChange]
@@ -64,16 +71,41 @@ public struct BatchCommit: Sendable {
     public var deadLetters: [DeadLetter]
 
     public init(
-        job: String, batchTime: Time, table: ResultTable, rows: [[ResultValue]], offsets: [SourceOffset],
+        job: String, batchTime: Time, writes: [TableWrite], offsets: [SourceOffset],
         stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
     ) {
         self.job = job
         self.batchTime = batchTime
-        self.table = table
-        self.rows = rows
+        self.writes = writes
         self.offsets = offsets
         self.stateChanges = stateChanges
         self.deadLetters = deadLetters
+    }
+
+    /// A commit writing one table.
+    public init(
+        job: String, batchTime: Time, table: ResultTable, rows: [[ResultValue]], offsets: [SourceOffset],
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
+    ) {
+        self.init(job: job, batchTime: batchTime, writes: [TableWrite(table: table, rows: rows)], offsets: offsets,
+                  stateChanges: stateChanges, deadLetters: deadLetters)
+    }
+
+    /// The rows of the first table (commits of one table).
+    public var rows: [[ResultValue]] {
+        get { writes.first?.rows ?? [] }
+        set { if writes.isEmpty { return }; writes[0].rows = newValue }
+    }
+}
+
+/// One result table's rows in one batch.
+public struct TableWrite: Sendable {
+    public var table: ResultTable
+    public var rows: [[ResultValue]]
+
+    public init(table: ResultTable, rows: [[ResultValue]]) {
+        self.table = table
+        self.rows = rows
     }
 }
 
