@@ -86,7 +86,7 @@ struct SinkBenchmark: ParsableCommand {
 /// An exactly-once store that does nothing: the baseline of the sink benchmark.
 struct NoopStore: ExactlyOnceStore {
     var description: String { "noop" }
-    func recover(job: String, table: ResultTable) async throws -> RecoveredJob { .empty }
+    func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob { .empty }
     func commit(_ commit: BatchCommit) async throws {}
     func reset(job: String) async throws {}
 }
@@ -103,8 +103,8 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
 
     var description: String { inner.description }
 
-    func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
-        try await inner.recover(job: job, table: table)
+    func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
+        try await inner.recover(job: job, tables: tables)
     }
 
     func commit(_ commit: BatchCommit) async throws {
