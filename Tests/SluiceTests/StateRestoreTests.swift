@@ -125,15 +125,19 @@ import Testing
         let collector = OutputCollector<String>()
         let counts = driver.context.queueStream(input).countByValueAndWindow(.seconds(3), slide: .seconds(1))
         let total = driver.context.queueStream(input).reduceByWindow(+, inverse: -, .seconds(4), slide: .seconds(2))
+        let maxima = driver.context.queueStream(input).map { ($0 % 2, $0) }.reduceByKeyAndWindow(max, .seconds(3))
+        try maxima.foreachBatch { batch, time, _ in
+            collector.append(time: time, elements: multiset(batch.collect().map { "max \($0.0)=\($0.1)" }))
+        }
         try counts.foreachBatch { batch, time, _ in
             collector.append(time: time, elements: multiset(batch.collect().map { "\($0.0)=\($0.1)" }))
         }
         try total.foreachBatch { batch, time, _ in
             collector.append(time: time, elements: batch.collect().map { "sum \($0)" })
         }
-        let nodes = Set((counts.node.lineage() + total.node.lineage()).map(\.id))
+        let nodes = Set((counts.node.lineage() + total.node.lineage() + maxima.node.lineage()).map(\.id))
         let states = driver.context.graph.stateRegistry.states(ofNodes: nodes)
-        #expect(states.count == 2)
+        #expect(states.count == 3)
         if let snapshot {
             for (state, entries) in zip(states, snapshot) { try state.restore(entries) }
         }

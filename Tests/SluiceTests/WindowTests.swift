@@ -101,6 +101,26 @@ import Testing
         }
     }
 
+    @Test func maxByKeyAndWindowWithoutInverse() async throws {
+        var random = SeededRandom(seed: 56)
+        for (length, slide) in Self.shapes {
+            for _ in 0..<8 {
+                let input = random.keyedBatches(batches: random.int(4...8), keys: "abcd")
+                let total = input.count + length + slide
+                let output = try await testOperation(input: input, batches: total) {
+                    $0.reduceByKeyAndWindow(max, .seconds(length), slide: .seconds(slide))
+                }
+                for (index, window) in Self.windows(length: length, slide: slide, total: total).enumerated() {
+                    var maxima: [String: Int] = [:]
+                    for batch in window where batch < input.count {
+                        for (key, value) in input[batch] { maxima[key] = max(maxima[key] ?? value, value) }
+                    }
+                    #expect(Self.render(output[index]) == Self.render(maxima.map { ($0.key, $0.value) }), "length \(length) slide \(slide)")
+                }
+            }
+        }
+    }
+
     @Test func countsWithInverseAndFilterEqualPlainRecomputation() async throws {
         var random = SeededRandom(seed: 54)
         for (length, slide) in Self.shapes {

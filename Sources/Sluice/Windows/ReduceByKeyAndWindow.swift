@@ -30,6 +30,30 @@ extension DStream {
         filter: (@Sendable ((K, V)) -> Bool)? = nil,
         name: String? = nil
     ) -> DStream<(K, V)> where Element == (K, V) {
+        incrementalWindow(combine, inverse: inverse, length, slide: slide, partitions: partitions, filter: filter, name: name)
+    }
+
+    /// `(key, combined values)` over each window (Spark's
+    /// `reduceByKeyAndWindow` without an inverse, e.g. for max or min).
+    /// Each batch is reduced by key; a key's window value is recombined from
+    /// its per-batch partials when one of them leaves, so a window costs the
+    /// keys that changed times the window's length in batches, plus the
+    /// output. State-backed like the inverse variant.
+    public func reduceByKeyAndWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
+        _ combine: @escaping @Sendable (V, V) -> V,
+        _ length: Duration, slide: Duration? = nil, partitions: Int? = nil,
+        name: String? = nil
+    ) -> DStream<(K, V)> where Element == (K, V) {
+        incrementalWindow(combine, inverse: nil, length, slide: slide, partitions: partitions, filter: nil, name: name)
+    }
+
+    private func incrementalWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
+        _ combine: @escaping @Sendable (V, V) -> V,
+        inverse: (@Sendable (V, V) -> V)?,
+        _ length: Duration, slide: Duration?, partitions: Int?,
+        filter: (@Sendable ((K, V)) -> Bool)?,
+        name: String?
+    ) -> DStream<(K, V)> where Element == (K, V) {
         let buckets = max(1, partitions ?? defaultParallelism)
         // Per-batch partial results: each key at most once per batch.
         let reduced = reduceByKey(combine, partitions: buckets)
@@ -51,8 +75,15 @@ extension DStream {
                     for (batchTime, keys) in index.pop(through: (time - length).milliseconds) {
                         for key in keys {
                             guard var entry = stored[key], let value = entry.partials.removeValue(forKey: batchTime) else { continue }
-                            entry.total = entry.total.map { inverse($0, value) }
-                            stored[key] = entry
+                            if let inverse {
+                                entry.total = entry.total.map { inverse($0, value) }
+                            } else {
+                                // Recombine what is left, oldest first.
+                                entry.total = entry.partials.sorted { $0.key < $1.key }.map(\.value).reduce(nil) { total, next in
+                                    total.map { combine($0, next) } ?? next
+                                }
+                            }
+                            stored[key] = inverse == nil && entry.partials.isEmpty ? nil : entry
                             written.insert(key)
                         }
                     }

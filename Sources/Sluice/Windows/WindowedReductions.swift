@@ -45,18 +45,6 @@ public struct CountedValue<Value: Sendable & Codable>: Sendable, Codable {
 }
 
 extension DStream {
-    /// `(key, combined values)` over each window (Spark's
-    /// `reduceByKeyAndWindow` without an inverse): every batch is reduced by
-    /// key, then each window's partial results are reduced again.
-    public func reduceByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
-        _ combine: @escaping @Sendable (V, V) -> V,
-        _ length: Duration, slide: Duration? = nil, partitions: Int? = nil
-    ) -> DStream<(K, V)> where Element == (K, V) {
-        reduceByKey(combine, partitions: partitions)
-            .window(length, slide: slide)
-            .reduceByKey(combine, partitions: partitions)
-    }
-
     /// `(key, values)` over each window, values in time order (Spark's `groupByKeyAndWindow`).
     public func groupByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         _ length: Duration, slide: Duration? = nil, partitions: Int? = nil
