@@ -4,9 +4,12 @@ import SluiceKafka
 import SluiceKafkaStream
 
 /// The reference exactly-once job: splits each record's value on spaces,
-/// keeps running totals with `updateStateByKey`, and writes them to
-/// `word_counts(word TEXT PRIMARY KEY, count INTEGER NOT NULL)`, committing
-/// results, offsets and state in one transaction per batch.
+/// keeps running totals with `updateStateByKey` in
+/// `word_counts(word TEXT PRIMARY KEY, count INTEGER NOT NULL)` and counts
+/// words per second of record timestamp (an event-time tumbling window) in
+/// `words_per_second(window_start INTEGER PRIMARY KEY, window_end INTEGER,
+/// words INTEGER)`, committing both tables, offsets and state in one
+/// transaction per batch.
 ///
 /// Records whose value is not UTF-8 go to the store's dead letters with
 /// their topic, partition and offset; the job goes on.
@@ -40,6 +43,12 @@ public struct WordCountJob: Sendable {
         columns: [ResultColumn("word", .text), ResultColumn("count", .integer)],
         mode: .upsert(key: ["word"]))
 
+    /// The windowed count: words per second of record timestamp.
+    public static let windowTable = ResultTable(
+        name: "words_per_second",
+        columns: [ResultColumn("window_start", .integer), ResultColumn("window_end", .integer), ResultColumn("words", .integer)],
+        mode: .upsert(key: ["window_start"]))
+
     /// Builds the job on `context` (recovering offsets and state from the
     /// sink); start the context afterwards.
     public func define(on context: StreamingContext) async throws {
@@ -53,19 +62,32 @@ public struct WordCountJob: Sendable {
         let lines = context.kafkaDirectStream(source).mapOrDeadLetter(
             locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: $0.value) },
             policy: deadLetterPolicy
-        ) { record -> String in
+        ) { record -> (text: String, time: Time) in
             guard let text = record.valueString else { throw UndecodableValue(bytes: record.value.count) }
-            return text
+            return (text, Time(milliseconds: record.timestamp?.milliseconds ?? 0))
         }
         let totals = lines
-            .flatMap { $0.split(separator: " ") }
+            .flatMap { $0.text.split(separator: " ") }
             .map { (String($0), Int64(1)) }
             .updateStateByKey(name: "word-totals") { (values: [Int64], total: Int64?) -> Int64? in
                 (total ?? 0) + values.reduce(0, +)
             }
-        try await totals.saveExactlyOnce(to: try sink.open(kafkaBootstrapServers: bootstrapServers), job: job, table: Self.table) {
-            [.text($0.0), .integer($0.1)]
-        }
+        // Words per second of record time: an event-time count, so the same
+        // input gives the same rows however it was cut into batches. The
+        // lateness is generous (an hour) so that no record of a replay is late.
+        let perSecond = lines
+            .map { ("words", (time: $0.time, words: Int64($0.text.split(separator: " ").count))) }
+            .aggregateByEventTime(
+                name: "words-per-second", timestamp: { $1.time }, windows: .tumbling(.seconds(1)),
+                allowedLateness: .seconds(3_600), emit: .onEveryUpdate,
+                initial: Int64(0), add: { $0 + $1.words }, merge: +)
+            .results
+        try await context.saveExactlyOnce(to: try sink.open(kafkaBootstrapServers: bootstrapServers), job: job, tables: [
+            ExactlyOnceTable(totals, table: Self.table) { [.text($0.0), .integer($0.1)] },
+            ExactlyOnceTable(perSecond, table: Self.windowTable) {
+                [.integer($0.window.start), .integer($0.window.end), .integer($0.value)]
+            },
+        ])
     }
 }
 

@@ -24,11 +24,15 @@ final class WordCountRecoveryTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Record timestamps: line i was written at `baseTime + 7·i` ms.
+    private let baseTime: Int64 = 1_767_225_600_000
+
     /// Lines produced to the topic, round robin over partitions.
     private func produceLines(_ lines: [[UInt8]], to topic: String, cluster: MockCluster, partitions: Int32) throws {
         let producer = try KafkaProducer(configuration: KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers))
         for (index, line) in lines.enumerated() {
-            try producer.send(KafkaProducerMessage(topic: topic, partition: Int32(index % Int(partitions)), value: line))
+            try producer.send(KafkaProducerMessage(
+                topic: topic, partition: Int32(index % Int(partitions)), value: line, timestamp: baseTime + 7 * Int64(index)))
         }
         try producer.flush(timeout: .seconds(60))
         try producer.close()
@@ -40,6 +44,28 @@ final class WordCountRecoveryTests: XCTestCase {
             for word in line.split(separator: " ") { counts[String(word), default: 0] += 1 }
         }
         return counts
+    }
+
+    /// Words per one-second window of record time, counted plainly.
+    private func expectedWordsPerSecond(_ lines: [String]) -> [Int64: Int64] {
+        var counts: [Int64: Int64] = [:]
+        for (index, line) in lines.enumerated() {
+            let time = baseTime + 7 * Int64(index)
+            counts[time - time % 1_000, default: 0] += Int64(line.split(separator: " ").count)
+        }
+        return counts
+    }
+
+    private func tableWordsPerSecond(_ path: String) throws -> [Int64: Int64] {
+        try SQLiteStore(path: path).read { db in
+            var counts: [Int64: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT window_start, window_end, words FROM words_per_second") {
+                let start: Int64 = row["window_start"]
+                let end: Int64 = row["window_end"]
+                if end == start + 1_000 { counts[start] = row["words"] }
+            }
+            return counts
+        }
     }
 
     private func tableCounts(_ path: String) throws -> [String: Int64] {
@@ -94,6 +120,7 @@ final class WordCountRecoveryTests: XCTestCase {
         XCTAssertFalse(secondRanges.contains { $0.from == 0 }, "the second run starts from the sink's offsets: \(secondRanges)")
         XCTAssertEqual(readFirst + secondRanges.reduce(0) { $0 + $1.count }, 800, "every record read exactly once over both runs")
         XCTAssertEqual(try tableCounts(path), expectedCounts(lines))
+        XCTAssertEqual(try tableWordsPerSecond(path), expectedWordsPerSecond(lines), "the event-time window counts survive the restart too")
     }
 
     func testUndecodableRecordsGoToDeadLettersAndResultsMatchTheRunWithoutThem() async throws {
