@@ -63,6 +63,16 @@ import Testing
         #expect(ssc.state == .stopped)
     }
 
+    @Test func badBackpressureSettingsFailAtStart() throws {
+        let config = StreamingConfiguration(backpressure: .init(isEnabled: true, pid: .init(minRate: 0)))
+        let ssc = try StreamingContext(batchInterval: .seconds(1), clock: ManualClock(), configuration: config)
+        try ssc.queueStream([[1]]).print(to: CapturingSink())
+        #expect { try ssc.start() } throws: { error in
+            let error = error as? StreamingError
+            return error?.code == .invalidArgument && error?.message.contains("minRate") == true
+        }
+    }
+
     @Test func streamsOfTwoContextsCannotBeCombined() throws {
         let first = try StreamingContext(batchInterval: .seconds(1), clock: ManualClock())
         let second = try StreamingContext(batchInterval: .seconds(1), clock: ManualClock())

@@ -22,22 +22,22 @@ extension StreamingContext {
             ? now.milliseconds / interval
             : (now.milliseconds - interval + 1) / interval
         let startTime = Time(milliseconds: (floored + 1) * interval)
+        var controllers: [Int: RateController] = [:]
         do {
             try graph.freeze(zeroTime: startTime - batchInterval)
+            if configuration.backpressure.isEnabled {
+                for input in graph.inputs {
+                    let estimator = try PIDRateEstimator(
+                        batchInterval: batchInterval, parameters: configuration.backpressure.pid)
+                    controllers[input.id] = RateController(
+                        estimator: estimator, initialRate: configuration.backpressure.initialRate)
+                }
+            }
         } catch let error as StreamingError {
             // The context never ran: it ends, and may not be started again.
             _ = lifecycle.withLock { $0.fail(error) }
             finishTermination()
             throw error
-        }
-        var controllers: [Int: RateController] = [:]
-        if configuration.backpressure.isEnabled {
-            for input in graph.inputs {
-                if let estimator = try? PIDRateEstimator(batchInterval: batchInterval, parameters: configuration.backpressure.pid) {
-                    controllers[input.id] = RateController(
-                        estimator: estimator, initialRate: configuration.backpressure.initialRate)
-                }
-            }
         }
         let scheduler = Scheduler(
             graph: graph, clock: clock, listeners: listeners, rateControllers: controllers,
