@@ -76,18 +76,6 @@ struct RunCommand: AsyncParsableCommand {
         try await wordCount.define(on: context)
         try context.start()
         logger.info("job '\(jobName)' running: \(topic) → \(wordCount.sink); stop with Ctrl-C")
-        let signals = SignalWatcher()
-        let stopper = Task.detached {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async {
-                    signals.wait()
-                    continuation.resume()
-                }
-            }
-            logger.info("stopping: finishing the batches already planned")
-            await context.stop(graceful: true)
-        }
-        defer { stopper.cancel() }
-        try await context.awaitTermination()
+        try await context.awaitTerminationOrSignal(logger: logger)
     }
 }

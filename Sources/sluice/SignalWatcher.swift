@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import Logging
+import Sluice
 import Synchronization
 
 /// Turns SIGINT and SIGTERM into a flag a loop can check and a wait a
@@ -50,4 +52,24 @@ private final class StopFlag: Sendable {
     }
 
     func wait() { semaphore.wait() }
+}
+
+extension StreamingContext {
+    /// Waits until the context terminates; SIGINT or SIGTERM stops it
+    /// gracefully first (the batches already planned still run).
+    func awaitTerminationOrSignal(logger: Logger) async throws {
+        let signals = SignalWatcher()
+        let stopper = Task.detached { [self] in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    signals.wait()
+                    continuation.resume()
+                }
+            }
+            logger.info("stopping: finishing the batches already planned")
+            await self.stop(graceful: true)
+        }
+        defer { stopper.cancel() }
+        try await awaitTermination()
+    }
 }

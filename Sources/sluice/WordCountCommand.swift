@@ -90,19 +90,7 @@ struct WordCountCommand: AsyncParsableCommand {
             try pairs.reduceByKey(+).print(show)
         }
         try context.start()
-        let signals = SignalWatcher()
-        let stopper = Task.detached {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async {
-                    signals.wait()
-                    continuation.resume()
-                }
-            }
-            logger.info("stopping after the batches already planned")
-            await context.stop(graceful: true)
-        }
-        defer { stopper.cancel() }
-        try await context.awaitTermination()
+        try await context.awaitTerminationOrSignal(logger: logger)
     }
 }
 
