@@ -171,3 +171,15 @@ import Testing
         #expect(log.withLock { $0 } == ["A1000", "B1000", "C1000", "A2000", "B2000", "C2000"])
     }
 }
+
+extension LifecycleTests {
+    @Test func awaitTerminationWithZeroTimeoutReturns() async throws {
+        let driver = try StreamTestDriver()
+        try driver.context.queueStream([[1]]).print(to: CapturingSink())
+        try driver.start()
+        for _ in 0..<50 {
+            #expect(try await driver.context.awaitTermination(timeout: .zero) == false)
+        }
+        await driver.stop()
+    }
+}

@@ -87,7 +87,10 @@ extension StreamingContext {
                 let action = lifecycle.withLock { $0.addWaiter(id: id, continuation) }
                 switch action {
                 case .suspended:
-                    break
+                    // Cancelled before the waiter was registered: onCancel found nothing to resume.
+                    if Task.isCancelled, let waiter = lifecycle.withLock({ $0.removeWaiter(id: id) }) {
+                        waiter.resume(throwing: CancellationError())
+                    }
                 case .resume(let failure):
                     if let failure {
                         continuation.resume(throwing: failure)
