@@ -80,7 +80,8 @@ final class BatchTracker: StreamingListener, @unchecked Sendable {
     private let lock = NSLock()
     private var infosStorage: [BatchInfo] = []
     private var stopped: StreamTestError?
-    private var waiters: [(count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var waiters: [(id: Int, count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var nextWaiterID = 0
 
     var completed: [Time] { lock.withLock { infosStorage.map(\.batchTime) } }
     var infos: [BatchInfo] { lock.withLock { infosStorage } }
@@ -105,15 +106,30 @@ final class BatchTracker: StreamingListener, @unchecked Sendable {
         for continuation in all { continuation.resume(throwing: error) }
     }
 
+    /// Waits until `count` batches completed; throws if the context stops
+    /// first or the waiting task is cancelled.
     func wait(forCount count: Int) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let result: Result<Void, any Error>? = lock.withLock {
-                if infosStorage.count >= count { return .success(()) }
-                if let stopped { return .failure(stopped) }
-                waiters.append((count, continuation))
-                return nil
+        let id = lock.withLock { () -> Int in
+            nextWaiterID += 1
+            return nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let result: Result<Void, any Error>? = lock.withLock {
+                    if infosStorage.count >= count { return .success(()) }
+                    if let stopped { return .failure(stopped) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    waiters.append((id, count, continuation))
+                    return nil
+                }
+                if let result { continuation.resume(with: result) }
             }
-            if let result { continuation.resume(with: result) }
+        } onCancel: {
+            let waiter: CheckedContinuation<Void, any Error>? = lock.withLock {
+                guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return waiters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 }

@@ -183,3 +183,15 @@ extension LifecycleTests {
         await driver.stop()
     }
 }
+
+extension LifecycleTests {
+    @Test func driverGivesUpOnABatchThatNeverCompletes() async throws {
+        let driver = try StreamTestDriver(timeout: .milliseconds(100))
+        let gate = Gate()
+        try driver.context.queueStream([[1]]).foreachBatch { _, _, _ in await gate.wait() }
+        try driver.start()
+        await #expect(throws: StreamTestError.self) { try await driver.runBatches(1) }
+        gate.open()
+        await driver.stop()
+    }
+}
