@@ -95,6 +95,23 @@ final class KafkaTransactionalStoreTests: XCTestCase {
         return KafkaTransactionalStore(configuration: configuration)
     }
 
+    func testInjectedProduceErrorsAreRetriedWithoutDuplicates() async throws {
+        let cluster = try MockCluster(brokers: 1)
+        let output = KafkaTestEnvironment.uniqueName("counts")
+        let store = try makeStore(cluster, output: output)
+        _ = try await store.recover(job: "wc", table: table)
+        let notEnoughReplicas = KafkaError.Code(rawValue: 19), requestTimedOut = KafkaError.Code(rawValue: 7)
+        cluster.pushRequestErrors(.produce, [notEnoughReplicas, requestTimedOut, notEnoughReplicas])
+        let rows: [[ResultValue]] = (0..<50).map { [.text("w\($0)"), .integer(Int64($0))] }
+        try await store.commit(BatchCommit(
+            job: "wc", batchTime: Time(milliseconds: 1_000), table: table, rows: rows,
+            offsets: [SourceOffset(topic: "in", partition: 0, offset: 50)], stateChanges: []))
+        store.close()
+        let results = try readAll(output, partitions: 2, bootstrap: cluster.bootstrapServers)
+        XCTAssertEqual(results.count, 50, "each row once despite the retried produce requests")
+        XCTAssertEqual(Set(results.compactMap(\.keyString)), Set((0..<50).map { "w\($0)" }))
+    }
+
     func testCommitBeforeRecoveryIsRefused() async throws {
         let cluster = try MockCluster(brokers: 1)
         let store = try makeStore(cluster, output: KafkaTestEnvironment.uniqueName("counts"))
