@@ -76,11 +76,77 @@ enum PostgresSchema {
     /// The multi-row INSERT of a validated result table, for `rows` rows.
     static func insertRows(_ table: ResultTable, rows: Int) -> String {
         let columns = table.columns.map { quoted($0.name) }.joined(separator: ", ")
-        let insert = "INSERT INTO \(quoted(table.name))(\(columns)) VALUES \(valuesList(rows: rows, width: table.columns.count))"
-        guard case .upsert(let key) = table.mode else { return insert }
-        let updates = table.columns.filter { !key.contains($0.name) }.map { "\(quoted($0.name)) = excluded.\(quoted($0.name))" }
-        return insert + " ON CONFLICT(\(key.map(quoted).joined(separator: ", "))) "
-            + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))")
+        return "INSERT INTO \(quoted(table.name))(\(columns)) VALUES \(valuesList(rows: rows, width: table.columns.count))"
+            + conflictClause(table)
+    }
+
+    /// The INSERT of a validated result table whose rows arrive as one array
+    /// per column (`unnest($1::TEXT[], $2::BIGINT[])`): a statement of a few
+    /// parameters however many rows, which the server parses in no time.
+    static func insertColumnArrays(_ table: ResultTable) -> String {
+        let columns = table.columns.map { quoted($0.name) }.joined(separator: ", ")
+        let arrays = table.columns.enumerated().map { "$\($0.offset + 1)::\(sqlType($0.element.type))[]" }.joined(separator: ", ")
+        return "INSERT INTO \(quoted(table.name))(\(columns)) SELECT * FROM unnest(\(arrays))" + conflictClause(table)
+    }
+
+    /// Upserts update a row only when a value changed: a running total
+    /// job rewrites every key each batch, and an unchanged row then costs
+    /// no new row version.
+    private static func conflictClause(_ table: ResultTable) -> String {
+        guard case .upsert(let key) = table.mode else { return "" }
+        let values = table.columns.filter { !key.contains($0.name) }.map { quoted($0.name) }
+        guard !values.isEmpty else { return " ON CONFLICT(\(key.map(quoted).joined(separator: ", "))) DO NOTHING" }
+        let updates = values.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let current = values.map { "\(quoted(table.name)).\($0)" }.joined(separator: ", ")
+        let incoming = values.map { "excluded.\($0)" }.joined(separator: ", ")
+        return " ON CONFLICT(\(key.map(quoted).joined(separator: ", "))) DO UPDATE SET \(updates)"
+            + " WHERE ROW(\(current)) IS DISTINCT FROM ROW(\(incoming))"
+    }
+
+    /// One array per column for ``insertColumnArrays(_:)``, or nil when a
+    /// value is NULL or not of its column's type (postgres-nio's arrays
+    /// hold no NULLs): those rows take the VALUES form, and the server
+    /// judges them.
+    static func columnArrays(_ rows: [[ResultValue]], table: ResultTable) -> PostgresBindings? {
+        guard rows.allSatisfy({ $0.count == table.columns.count }) else { return nil }
+        var binds = PostgresBindings(capacity: table.columns.count)
+        for (index, column) in table.columns.enumerated() {
+            switch column.type {
+            case .integer:
+                var values: [Int64] = []
+                values.reserveCapacity(rows.count)
+                for row in rows {
+                    guard case .integer(let value) = row[index] else { return nil }
+                    values.append(value)
+                }
+                binds.append(values)
+            case .real:
+                var values: [Double] = []
+                values.reserveCapacity(rows.count)
+                for row in rows {
+                    guard case .real(let value) = row[index] else { return nil }
+                    values.append(value)
+                }
+                binds.append(values)
+            case .text:
+                var values: [String] = []
+                values.reserveCapacity(rows.count)
+                for row in rows {
+                    guard case .text(let value) = row[index] else { return nil }
+                    values.append(value)
+                }
+                binds.append(values)
+            case .blob:
+                var values: [ByteBuffer] = []
+                values.reserveCapacity(rows.count)
+                for row in rows {
+                    guard case .blob(let value) = row[index] else { return nil }
+                    values.append(ByteBuffer(bytes: value))
+                }
+                binds.append(values)
+            }
+        }
+        return binds
     }
 
     /// Upsert rows by key, the last row of a key winning (as row-by-row

@@ -320,10 +320,16 @@ public actor PostgresStore: ExactlyOnceStore {
             if case .replace = table.mode {
                 try await execute("DELETE FROM \(PostgresSchema.quoted(table.name))", [], connection)
             }
-            try await executeChunked(
-                PostgresSchema.lastRowPerKey(write.rows, table: table), width: table.columns.count, connection,
-                sql: { PostgresSchema.insertRows(table, rows: $0) },
-                bind: { row, binds in for value in row { binds.append(value) } })
+            let rows = PostgresSchema.lastRowPerKey(write.rows, table: table)
+            guard !rows.isEmpty else { continue }
+            if let arrays = PostgresSchema.columnArrays(rows, table: table) {
+                try await execute(PostgresSchema.insertColumnArrays(table), binds: arrays, connection)
+            } else {
+                try await executeChunked(
+                    rows, width: table.columns.count, connection,
+                    sql: { PostgresSchema.insertRows(table, rows: $0) },
+                    bind: { row, binds in for value in row { binds.append(value) } })
+            }
         }
 
         try await executeChunked(
@@ -351,32 +357,25 @@ public actor PostgresStore: ExactlyOnceStore {
             for entry in change.delta.upserts {
                 if upserts.updateValue(entry.value, forKey: entry.key) == nil { order.append(entry.key) }
             }
-            try await executeChunked(
-                order, width: 4, connection,
-                sql: {
-                    #"INSERT INTO sluice_state(job, "operator", "key", "value") VALUES "#
-                        + PostgresSchema.valuesList(rows: $0, width: 4)
-                        + #" ON CONFLICT(job, "operator", "key") DO UPDATE SET "value" = excluded."value""#
-                },
-                bind: { key, binds in
-                    binds.append(commit.job)
-                    binds.append(change.name)
-                    binds.append(bytes: key)
-                    binds.append(bytes: upserts[key] ?? [])
-                })
-            try await executeChunked(
-                change.delta.deletes, width: 1, connection,
-                sql: { count in
-                    #"DELETE FROM sluice_state WHERE job = $1 AND "operator" = $2 AND "key" IN ("#
-                        + (0..<count).map { "$\($0 + 3)" }.joined(separator: ", ") + ")"
-                },
-                bind: { key, binds in
-                    if binds.count == 0 {
-                        binds.append(commit.job)
-                        binds.append(change.name)
-                    }
-                    binds.append(bytes: key)
-                })
+            if !order.isEmpty {
+                var binds = PostgresBindings(capacity: 4)
+                binds.append(commit.job)
+                binds.append(change.name)
+                binds.append(order.map { ByteBuffer(bytes: $0) })
+                binds.append(order.map { ByteBuffer(bytes: upserts[$0] ?? []) })
+                try await execute(
+                    #"INSERT INTO sluice_state(job, "operator", "key", "value") SELECT $1, $2, k, v FROM unnest($3::BYTEA[], $4::BYTEA[]) AS u(k, v) "#
+                        + #"ON CONFLICT(job, "operator", "key") DO UPDATE SET "value" = excluded."value" WHERE sluice_state."value" <> excluded."value""#,
+                    binds: binds, connection)
+            }
+            if !change.delta.deletes.isEmpty {
+                var binds = PostgresBindings(capacity: 3)
+                binds.append(commit.job)
+                binds.append(change.name)
+                binds.append(change.delta.deletes.map { ByteBuffer(bytes: $0) })
+                try await execute(#"DELETE FROM sluice_state WHERE job = $1 AND "operator" = $2 AND "key" = ANY($3::BYTEA[])"#,
+                                  binds: binds, connection)
+            }
         }
 
         var letters: [DeadLetter] = []
