@@ -1,0 +1,104 @@
+import Foundation
+import SluiceKafka
+import SluiceWorkloads
+import XCTest
+
+/// The exactly-once invariant with real processes, for any sink of
+/// `sluice run wordcount`: `sluice broker` holds a fixed input; the job is
+/// killed with SIGKILL at random moments and restarted each time; the final
+/// table must equal a plain count of the input — nothing lost, nothing
+/// counted twice.
+struct WordCountCrashTest {
+    var records = 200_000
+    var seed: UInt64 = 2026
+    var kills = 22
+    /// Seeds the kill moments.
+    var killSeed: UInt64 = 99
+    /// The job's batch interval (`--interval`).
+    var interval = "100ms"
+    /// `--max-rate-per-partition`: records per partition per second.
+    var maxRatePerPartition = 5_000
+    /// The job's name in the sink.
+    static let job = "crash"
+
+    /// Runs the test against the sink that `sinkArgument` (`--sink`) names.
+    /// - Parameters:
+    ///   - committedRecords: records covered by job `crash`'s committed
+    ///     offsets in the sink (all partitions start at 0); 0 before the
+    ///     sink exists.
+    ///   - counts: the sink's `word_counts` table.
+    func run(
+        sinkArgument: String,
+        committedRecords: () async throws -> Int,
+        counts: () async throws -> [String: Int64]
+    ) async throws {
+        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:4"])
+        let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
+        defer { broker.signal(SIGTERM); _ = try? broker.waitForExit(timeout: .seconds(15)) }
+
+        let produce = try SluiceProcess(["produce", "--bootstrap", bootstrap, "--topic", "words", "--count", "\(records)",
+                                         "--seed", "\(seed)", "--compression", "lz4"])
+        XCTAssertEqual(try produce.waitForExit(timeout: .seconds(180)), 0, produce.standardError)
+        // The embedded cluster drops old data beyond ~5 MB a partition: make sure it kept everything.
+        let admin = try KafkaAdmin(bootstrapServers: bootstrap)
+        for partition in Int32(0)..<4 {
+            XCTAssertEqual(try admin.watermarks(of: KafkaTopicPartition(topic: "words", partition: partition)).low, 0,
+                           "partition \(partition) kept all its records")
+        }
+
+        let job = ["run", "wordcount", "--bootstrap", bootstrap, "--topic", "words", "--sink", sinkArgument,
+                   "--job", Self.job, "--assign", "--interval", interval, "--max-rate-per-partition", "\(maxRatePerPartition)",
+                   "--log-level", "warning"]
+
+        var random = SeededGenerator(seed: killSeed)
+        var log: [String] = []
+        for kill in 1...kills {
+            let before = try await committedRecords()
+            let runner = try SluiceProcess(job)
+            // Odd kills count from the start (start-up, recovery, first
+            // batch); even ones from the run's first commit, so that they
+            // land in the steady state, often inside a commit.
+            var since = "start"
+            if kill % 2 == 0 {
+                since = "first commit"
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, runner.process.isRunning {
+                    if try await committedRecords() > before { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let delay = 0.15 + Double(random.below(1_200)) / 1_000
+            try await Task.sleep(for: .milliseconds(Int(delay * 1_000)))  // the kill's random moment
+            runner.signal(SIGKILL)
+            _ = try runner.waitForExit(timeout: .seconds(10))
+            let committed = try await committedRecords()
+            log.append("kill \(kill) \(Int(delay * 1000)) ms after \(since): \(committed) records committed")
+            if committed >= records { break }
+        }
+        print("crash test (\(sinkArgument)):\n" + log.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(log.count, 20, "at least 20 kills happened before the input ran out")
+
+        // Let the last run finish the input, then stop it cleanly.
+        let last = try SluiceProcess(job)
+        let deadline = ContinuousClock.now + .seconds(240)
+        while ContinuousClock.now < deadline && last.process.isRunning {
+            if try await committedRecords() >= records { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        last.signal(SIGTERM)
+        XCTAssertEqual(try last.waitForExit(timeout: .seconds(30)), 0, last.standardError)
+        let committed = try await committedRecords()
+        XCTAssertEqual(committed, records, "every record committed")
+
+        var expected: [String: Int64] = [:]
+        var workload = Workload(format: .words, seed: seed)
+        for _ in 0..<records {
+            guard let line = workload.next()?.value else { break }
+            for word in line.split(separator: " ") { expected[String(word), default: 0] += 1 }
+        }
+        let actual = try await counts()
+        XCTAssertEqual(actual.count, expected.count, "same words")
+        let wrong = expected.filter { actual[$0.key] != $0.value }
+        XCTAssertTrue(wrong.isEmpty, "\(wrong.count) words with wrong counts, e.g. \(wrong.prefix(5).map { "\($0.key): expected \($0.value), got \(actual[$0.key] ?? 0)" })")
+    }
+}
