@@ -9,7 +9,6 @@ import SluiceKafka
 /// - `offset NUL job NUL topic NUL partition` → next offset (decimal)
 /// - `encoding NUL job NUL operator` → the operator's state encoding
 /// - `state NUL job NUL operator NUL <key bytes>` → value bytes
-/// - `dead NUL job NUL topic NUL partition NUL offset` → the error, payload in header `payload`
 /// - `reset NUL job` → recovery forgets everything of the job before it
 enum ChangelogRecord {
     static let separator: UInt8 = 0
@@ -53,11 +52,20 @@ enum ChangelogRecord {
         return messages
     }
 
+    /// A dead letter for the dead-letter topic: keyed `topic/partition/offset`,
+    /// the original payload as value, and the job, position and error as headers.
     static func deadLetter(_ letter: DeadLetter, job: String, topic: String) -> KafkaProducerMessage {
         KafkaProducerMessage(
-            topic: topic, partition: 0,
-            key: key(["dead", job, letter.topic, String(letter.partition), String(letter.offset)]),
-            value: Array(letter.error.utf8), headers: [KafkaHeader(name: "payload", value: letter.payload)])
+            topic: topic,
+            key: Array("\(letter.topic)/\(letter.partition)/\(letter.offset)".utf8),
+            value: letter.payload,
+            headers: [
+                KafkaHeader(name: "job", string: job),
+                KafkaHeader(name: "source-topic", string: letter.topic),
+                KafkaHeader(name: "source-partition", string: String(letter.partition)),
+                KafkaHeader(name: "source-offset", string: String(letter.offset)),
+                KafkaHeader(name: "error", string: letter.error),
+            ])
     }
 }
 

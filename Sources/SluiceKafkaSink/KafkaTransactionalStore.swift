@@ -5,7 +5,8 @@ import SluiceKafka
 /// The exactly-once store on Kafka itself: each batch is one Kafka
 /// transaction holding the result records (output topic), the state changes,
 /// the until-offsets and the batch time (a compacted changelog topic), and
-/// the offsets again for the group through send-offsets-to-transaction.
+/// the offsets again for the group through send-offsets-to-transaction,
+/// and the batch's dead letters (a dead-letter topic).
 /// Readers of the output use read_committed.
 ///
 /// A stable transactional id per job (`sluice-<job>`) fences zombie
@@ -30,6 +31,8 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         public var outputTopic: String
         /// Compacted topic of state, offsets and batch time. Default: `<output>-changelog`.
         public var changelogTopic: String
+        /// Topic of dead letters (records that failed to decode). Default: `<output>-dead-letters`.
+        public var deadLetterTopic: String
         /// Consumer group whose offsets the transactions commit. Default: the job name.
         public var groupID: String?
         /// Transactional id. Default: `sluice-<job>`.
@@ -46,6 +49,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
             self.bootstrapServers = bootstrapServers
             self.outputTopic = outputTopic
             self.changelogTopic = changelogTopic ?? "\(outputTopic)-changelog"
+            self.deadLetterTopic = "\(outputTopic)-dead-letters"
         }
     }
 
@@ -102,7 +106,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
                     try producer.send(message)
                 }
                 for letter in commit.deadLetters {
-                    try producer.send(ChangelogRecord.deadLetter(letter, job: commit.job, topic: configuration.changelogTopic))
+                    try producer.send(ChangelogRecord.deadLetter(letter, job: commit.job, topic: configuration.deadLetterTopic))
                 }
                 var offsets: [KafkaTopicPartition: Int64] = [:]
                 for offset in commit.offsets {

@@ -17,6 +17,7 @@ final class KafkaTransactionalStoreTests: XCTestCase {
     private func makeStore(_ cluster: MockCluster, output: String) throws -> KafkaTransactionalStore {
         try cluster.createTopic(output, partitions: 2)
         try cluster.createTopic("\(output)-changelog", partitions: 1)
+        try cluster.createTopic("\(output)-dead-letters", partitions: 1)
         var configuration = KafkaTransactionalStore.Configuration(bootstrapServers: cluster.bootstrapServers, outputTopic: output)
         configuration.createChangelogTopic = false
         return KafkaTransactionalStore(configuration: configuration)
@@ -66,6 +67,10 @@ final class KafkaTransactionalStoreTests: XCTestCase {
 
         let results = try readAll(output, partitions: 2, bootstrap: cluster.bootstrapServers)
         XCTAssertEqual(Set(results.map { "\($0.keyString ?? "-") → \($0.valueString ?? "")" }), ["a → a\t2", "b → b\t1", "a → a\t5"])
+        let letters = try readAll("\(output)-dead-letters", partitions: 1, bootstrap: cluster.bootstrapServers)
+        XCTAssertEqual(letters.map(\.keyString), ["in/1/2"])
+        XCTAssertEqual(letters.first?.value, [0xFF], "the original payload")
+        XCTAssertEqual(letters.first?.headers.first { $0.name == "error" }?.value, Array("bad UTF-8".utf8))
 
         let again = try makeStoreReusing(cluster, output: output)
         let recovered = try await again.recover(job: "wc", table: table)
