@@ -39,6 +39,18 @@ public actor PostgresStore: ExactlyOnceStore {
     /// the store was opened (for tests and monitoring).
     public private(set) var retries = 0
 
+    /// Where tests make the next transaction lose its connection.
+    enum InjectedFault: Sendable {
+        /// COMMIT runs, then the connection drops before its answer is read.
+        case answerLost
+        /// The connection drops instead of sending COMMIT.
+        case beforeCommit
+    }
+    private var injectedFault: InjectedFault?
+
+    /// For tests: the next transaction loses its connection at `fault`.
+    func inject(_ fault: InjectedFault) { injectedFault = fault }
+
     /// A store for `configuration`; connects on first use.
     public init(configuration: PostgresStoreConfiguration) {
         self.configuration = configuration
@@ -147,6 +159,12 @@ public actor PostgresStore: ExactlyOnceStore {
                     let id = try await query("SELECT txid_current()", [], connection).first?.decode(Int64.self) ?? 0
                     let result = try await body(connection)
                     unanswered = (id, result)
+                    if let fault = injectedFault {
+                        injectedFault = nil
+                        if fault == .answerLost { try await execute("COMMIT", [], connection) }
+                        try? await connection.close()
+                        throw PostgresFailure(retriable: "connection lost around COMMIT (injected by a test)")
+                    }
                     try await execute("COMMIT", [], connection)
                     if schemaPreparedInTransaction { schemaReady = true }
                     return result

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import Sluice
-import SluicePostgres
+@testable import SluicePostgres
 import SluicePostgresTesting
 import XCTest
 
@@ -233,6 +233,41 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(recovered.operators["op"]?.entries, [EncodedStateEntry(key: [1], value: [1])])
         let totals = try await store.counts(table: "totals")
         XCTAssertEqual(totals, ["a": 1, "b": 1])
+        await store.close()
+    }
+
+    /// An append table shows a repeated transaction: its rows would double.
+    private let events = ResultTable(name: "events", columns: [ResultColumn("n", .integer)], mode: .append)
+
+    private func commitEvent(_ store: PostgresStore) async throws {
+        try await store.commit(BatchCommit(
+            job: "j", batchTime: Time(milliseconds: 1_000), table: events, rows: [[.integer(1)], [.integer(2)]],
+            offsets: [SourceOffset(topic: "t", partition: 0, offset: 5)], stateChanges: []))
+    }
+
+    func testACommitWhoseAnswerWasLostIsNotRepeated() async throws {
+        let store = try newStore()
+        _ = try await store.recover(job: "j", table: events)
+        await store.inject(.answerLost)
+        try await commitEvent(store)
+        let retries = await store.retries
+        XCTAssertEqual(retries, 1, "the lost answer cost one reconnection")
+        let rows = try await store.rows("SELECT n FROM events ORDER BY n") { try $0.decode(Int64.self) }
+        XCTAssertEqual(rows, [1, 2], "txid_status said committed: the batch was not written twice")
+        let recovered = try await store.recover(job: "j", table: events)
+        XCTAssertEqual(recovered.offsets, [SourceOffset(topic: "t", partition: 0, offset: 5)])
+        await store.close()
+    }
+
+    func testATransactionCutBeforeCommitIsRepeatedOnce() async throws {
+        let store = try newStore()
+        _ = try await store.recover(job: "j", table: events)
+        await store.inject(.beforeCommit)
+        try await commitEvent(store)
+        let retries = await store.retries
+        XCTAssertGreaterThanOrEqual(retries, 1)
+        let rows = try await store.rows("SELECT n FROM events ORDER BY n") { try $0.decode(Int64.self) }
+        XCTAssertEqual(rows, [1, 2], "the aborted transaction left nothing; the repeat wrote the rows once")
         await store.close()
     }
 
