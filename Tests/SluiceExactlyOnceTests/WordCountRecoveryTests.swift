@@ -177,6 +177,39 @@ final class WordCountRecoveryTests: XCTestCase {
         }
     }
 
+    func testInitialStateIsStoredWithTheFirstBatchAndRecovered() async throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("words")
+        try cluster.createTopic(topic, partitions: 1)
+        try produceLines([Array("a b".utf8)], to: topic, cluster: cluster, partitions: 1)
+        let path = directory.appendingPathComponent("initial.db").path
+        func run(initial: [String: Int64]) async throws -> [String: Int64] {
+            let driver = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
+            var source = KafkaSourceConfiguration(
+                bootstrapServers: cluster.bootstrapServers, subscription: .partitions([KafkaTopicPartition(topic: topic, partition: 0)]), groupID: "init")
+            source.startingPosition = .earliest
+            let totals = driver.context.kafkaDirectStream(source)
+                .flatMap { ($0.valueString ?? "").split(separator: " ").map { (String($0), Int64(1)) } }
+                .updateStateByKey(name: "totals", initialState: initial) { (values: [Int64], total: Int64?) -> Int64? in
+                    (total ?? 0) + values.reduce(0, +)
+                }
+            try await totals.saveExactlyOnce(to: try SQLiteStore(path: path), job: "init", table: "totals", keyColumn: "word", valueColumn: "count")
+            try driver.start()
+            try await driver.runBatches(2)
+            await driver.stop()
+            return try SQLiteStore(path: path).read { db in
+                var counts: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT word, count FROM totals") { counts[row["word"]] = row["count"] }
+                return counts
+            }
+        }
+        let first = try await run(initial: ["seed": 5, "a": 10])
+        XCTAssertEqual(first, ["seed": 5, "a": 11, "b": 1])
+        // The second run's initial state is ignored: the stored state wins, nothing is read twice.
+        let second = try await run(initial: ["seed": 999])
+        XCTAssertEqual(second, ["seed": 5, "a": 11, "b": 1])
+    }
+
     func testASocketStreamCannotBeSavedExactlyOnce() async throws {
         let driver = try StreamTestDriver(batchInterval: .seconds(1))
         let counts = driver.context.socketTextStream(host: "127.0.0.1", port: 9).map { ($0, Int64(1)) }

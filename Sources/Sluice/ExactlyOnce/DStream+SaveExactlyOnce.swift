@@ -106,7 +106,11 @@ enum ExactlyOnceOutput {
         let recovered = try await store.recover(job: job, tables: tables.map(\.table))
         let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
         for state in states {
-            guard let stored = recovered.operators[state.name] else { continue }
+            guard let stored = recovered.operators[state.name] else {
+                // Nothing stored yet: what the operator holds (initial state) is the first change.
+                state.beginChangeTracking(includeExisting: true)
+                continue
+            }
             guard stored.encoding == state.encoding else {
                 throw StreamingError(
                     code: .stateIncompatible,
@@ -115,6 +119,7 @@ enum ExactlyOnceOutput {
                         + "(`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
             }
             try state.restore(stored.entries)
+            state.beginChangeTracking(includeExisting: false)
         }
         let known = Set(states.map(\.name))
         for name in recovered.operators.keys where !known.contains(name) {

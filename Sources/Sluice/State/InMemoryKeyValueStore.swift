@@ -1,11 +1,18 @@
-/// The core's state store: a hash map plus the set of keys written since
-/// the last commit, so a commit costs what the batch touched, not what the
-/// store holds.
+/// The core's state store: a hash map plus, once an exactly-once output
+/// tracks it, the set of keys written since the last commit, so a commit
+/// costs what the batch touched, not what the store holds. Without such an
+/// output nothing is tracked (the set would only grow).
 public final class InMemoryKeyValueStore<Key: Hashable & Sendable, Value: Sendable>: KeyValueStore {
     private struct Storage {
         var values: [Key: Value] = [:]
         /// Keys put or deleted since the last `markCommitted()`.
         var dirty: Set<Key> = []
+        /// Whether writes are recorded in `dirty`.
+        var tracking = false
+
+        mutating func wrote(_ key: Key) {
+            if tracking { dirty.insert(key) }
+        }
     }
 
     private let storage = Locked(Storage())
@@ -23,13 +30,13 @@ public final class InMemoryKeyValueStore<Key: Hashable & Sendable, Value: Sendab
     public func put(_ key: Key, _ value: Value) {
         storage.withLock { storage in
             storage.values[key] = value
-            storage.dirty.insert(key)
+            storage.wrote(key)
         }
     }
 
     public func delete(_ key: Key) {
         storage.withLock { storage in
-            if storage.values.removeValue(forKey: key) != nil { storage.dirty.insert(key) }
+            if storage.values.removeValue(forKey: key) != nil { storage.wrote(key) }
         }
     }
 
@@ -38,7 +45,7 @@ public final class InMemoryKeyValueStore<Key: Hashable & Sendable, Value: Sendab
     public func update<R>(_ body: (inout [Key: Value]) throws -> (result: R, written: [Key])) rethrows -> R {
         try storage.withLock { storage in
             let (result, written) = try body(&storage.values)
-            storage.dirty.formUnion(written)
+            if storage.tracking { storage.dirty.formUnion(written) }
             return result
         }
     }
@@ -53,6 +60,15 @@ public final class InMemoryKeyValueStore<Key: Hashable & Sendable, Value: Sendab
                 if let value = storage.values[key] { upserts.append((key, value)) } else { deletes.append(key) }
             }
             return StateDelta(upserts: upserts, deletes: deletes)
+        }
+    }
+
+    /// Starts recording writes for deltas. With `includeExisting`, every key
+    /// held now counts as changed (initial state not yet stored anywhere).
+    public func beginChangeTracking(includeExisting: Bool) {
+        storage.withLock { storage in
+            storage.tracking = true
+            storage.dirty = includeExisting ? Set(storage.values.keys) : []
         }
     }
 

@@ -15,6 +15,9 @@ public protocol PersistentOperatorState: AnyObject, Sendable {
     func encodedSnapshot() throws -> [EncodedStateEntry]
     /// The delta was committed with its batch.
     func markCommitted()
+    /// Starts recording changes for deltas (an exactly-once output commits
+    /// them); with `includeExisting`, what is held now counts as changed.
+    func beginChangeTracking(includeExisting: Bool)
     /// Replaces the state with stored entries.
     func restore(_ entries: [EncodedStateEntry]) throws
 }
@@ -62,6 +65,8 @@ public final class KeyedState<Key: Hashable & Sendable & Codable, Value: Sendabl
     }
 
     public func markCommitted() { store.markCommitted() }
+
+    public func beginChangeTracking(includeExisting: Bool) { store.beginChangeTracking(includeExisting: includeExisting) }
 
     public func restore(_ entries: [EncodedStateEntry]) throws {
         store.restore(try entries.map { (key: try codec.decodeKey($0.key), value: try codec.decodeValue($0.value)) })
