@@ -45,6 +45,9 @@ public final class KafkaDirectSource: InputSource {
         /// Assigned partitions whose start offset is not resolved yet.
         var needsStart: Set<KafkaTopicPartition> = []
         var resumeOffsets: [KafkaTopicPartition: Int64] = [:]
+        /// Where planning had reached when the group took a partition away;
+        /// if the partition comes back, planning continues from there.
+        var positionsAtRevoke: [KafkaTopicPartition: Int64] = [:]
         var fetchError: KafkaError?
         var stopRequested = false
         var fetcherRunning = false
@@ -255,16 +258,21 @@ public final class KafkaDirectSource: InputSource {
 
     // MARK: Start offsets
 
-    /// Start offset of each partition: resumed, explicit, committed, else the
+    /// Start offset of each partition: where planning stood when the group
+    /// took it away (if it comes back), resumed, explicit, committed, else the
     /// beginning or end of the log. *Blocking*.
     private func resolveStarts(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> [KafkaTopicPartition: Int64] {
-        let resumed = state.withLock { $0.resumeOffsets }
+        let (resumed, atRevoke) = state.withLock { ($0.resumeOffsets, $0.positionsAtRevoke) }
         var explicit: [KafkaTopicPartition: Int64] = [:]
         if case .offsets(let offsets) = configuration.startingPosition { explicit = offsets }
         var starts: [KafkaTopicPartition: Int64] = [:]
         var unknown: [KafkaTopicPartition] = []
         for partition in partitions {
-            if let offset = resumed[partition] ?? explicit[partition] { starts[partition] = offset } else { unknown.append(partition) }
+            if let offset = atRevoke[partition] ?? resumed[partition] ?? explicit[partition] {
+                starts[partition] = offset
+            } else {
+                unknown.append(partition)
+            }
         }
         if !unknown.isEmpty {
             let committed = try consumer.committed(unknown)
@@ -381,6 +389,7 @@ public final class KafkaDirectSource: InputSource {
             fetched.untrack(partitions)
             state.withLock { state in
                 for partition in partitions {
+                    if let next = state.nextOffsets[partition] { state.positionsAtRevoke[partition] = next }
                     state.nextOffsets[partition] = nil
                     state.needsStart.remove(partition)
                 }

@@ -63,7 +63,9 @@ public struct KafkaSourceConfiguration: Sendable {
     /// subscription. Default: 5 s.
     public var partitionDiscoveryInterval: Duration = .seconds(5)
     /// The underlying consumer's settings (session timeouts, fetch sizes,
-    /// extra librdkafka properties). Bootstrap servers, group, isolation
+    /// extra librdkafka properties). An assignment strategy left at Kafka's
+    /// eager default becomes cooperative-sticky, so a rebalance only revokes
+    /// the partitions that move. Bootstrap servers, group, isolation
     /// level and commit settings are taken from the fields above.
     public var consumer: KafkaConsumerConfiguration
 
@@ -86,6 +88,11 @@ public struct KafkaSourceConfiguration: Sendable {
         configuration.groupID = groupID
         configuration.isolationLevel = isolationLevel
         configuration.enableAutoCommit = false
+        // Left at Kafka's eager default, a member joining would revoke every
+        // partition mid-batch; cooperative-sticky moves only what must move.
+        if configuration.partitionAssignmentStrategy == KafkaConsumerConfiguration(bootstrapServers: "").partitionAssignmentStrategy {
+            configuration.partitionAssignmentStrategy = [.cooperativeSticky]
+        }
         switch startingPosition {
         case .earliest: configuration.autoOffsetReset = .earliest
         case .latest, .offsets: configuration.autoOffsetReset = .latest
