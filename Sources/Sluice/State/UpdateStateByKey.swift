@@ -46,18 +46,22 @@ extension DStream {
         for (key, value) in initialState { state.store.put(key, value) }
         let count = partitions ?? defaultParallelism
         let stream: DStream<(K, S)> = derived("updateStateByKey") { batch, _ in
-            let grouped = await batch.combineByKey(
-                createCombiner: { [$0] },
-                mergeValue: { values, value in
-                    var values = values
-                    values.append(value)
-                    return values
-                },
-                mergeCombiners: { $0 + $1 },
-                partitionCount: count)
+            // Values are appended in place (`[key, default: []].append`): a
+            // combineByKey mergeValue `(values, value) -> values` copies the
+            // array on every append while the dictionary still holds it,
+            // which is quadratic in a key's values per batch (a frequent word).
+            let perPartition: [[K: [V]]] = await Parallel.map(batch.partitions) { partition in
+                var grouped: [K: [V]] = [:]
+                partition.forEach { grouped[$0.0, default: []].append($0.1) }
+                return grouped
+            }
             var valuesByKey: [K: [V]] = [:]
-            for partition in grouped.partitions {
-                partition.forEach { valuesByKey[$0.0] = $0.1 }
+            for grouped in perPartition {
+                if valuesByKey.isEmpty {
+                    valuesByKey = grouped
+                    continue
+                }
+                for (key, values) in grouped { valuesByKey[key, default: []].append(contentsOf: values) }
             }
             let entries: [(K, S)] = state.store.update { stored in
                 var written: [K] = []
