@@ -62,7 +62,7 @@ bench-window: deps
 	$(BENCH) window
 
 bench-sinks: deps
-	$(BENCH) sinks
+	bash Benchmarks/sinks/run.sh
 
 ## bench: every benchmark, one after the other
 bench: bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks

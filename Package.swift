@@ -104,6 +104,7 @@ let package = Package(
                 "SluiceKafkaStream",
                 "SluiceSQLite",
                 "SluiceKafkaSink",
+                "SluicePostgres",
                 "SluiceTesting",
                 "SluiceWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

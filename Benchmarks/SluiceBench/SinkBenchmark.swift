@@ -4,6 +4,7 @@ import Sluice
 import SluiceKafka
 import SluiceKafkaSink
 import SluiceKafkaStream
+import SluicePostgres
 import SluiceSQLite
 
 /// Issue 5: the reference word-count job (SluiceJobs' WordCountJob: split
@@ -22,6 +23,8 @@ struct SinkBenchmark: ParsableCommand {
     @Option(help: "Batch interval in milliseconds.") var intervalMs: Int = 1000
     @Option(help: "Rounds per sink (median reported).") var rounds: Int = 3
     @Option(parsing: .upToNextOption, help: "Sinks to measure besides noop.") var sinks: [String] = ["sqlite", "kafka"]
+    @Option(help: "A PostgreSQL server (postgres://user@host:port/database) to measure the PostgreSQL sink too; Benchmarks/sinks/run.sh starts a throwaway one.")
+    var postgresURL: String?
 
     func run() throws {
         printLoad()
@@ -34,7 +37,7 @@ struct SinkBenchmark: ParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let all = ["noop"] + sinks
+        let all = ["noop"] + sinks + (postgresURL == nil ? [] : ["postgres"])
         var reports: [String: [ChildReport]] = [:]
         for round in 1...rounds {
             var line = "round \(round):"
@@ -50,11 +53,15 @@ struct SinkBenchmark: ParsableCommand {
                     try cluster.createTopic(output, partitions: partitions)
                     try cluster.createTopic(output + "-changelog", partitions: 1)
                     arguments += ["--output-topic", output]
+                case "postgres":
+                    arguments += ["--postgres-url", postgresURL ?? "", "--table", "word_counts_r\(round)"]
                 default:
                     break
                 }
                 let report = try ChildProcess.runSelf(arguments, what: "word count into \(sink)")
-                guard report["distinctWords"] > 0 else { throw BenchError("word count into \(sink) wrote no totals") }
+                guard report["countedWords"] == Double(filled.words) else {
+                    throw BenchError("word count into \(sink): the running totals add up to \(report["countedWords"]) words, the topic holds \(filled.words)")
+                }
                 reports[sink, default: []].append(report)
                 line += " \(sink) \(Format.rate(report["recordsPerSecond"])) records/s;"
             }
@@ -98,6 +105,7 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
     private var seconds = 0.0
     private var commits = 0
     private var rows = 0
+    private var lastTotal: Int64 = 0
 
     init(_ inner: any ExactlyOnceStore) { self.inner = inner }
 
@@ -115,6 +123,12 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
             seconds += elapsed
             commits += 1
             rows = max(rows, commit.rows.count)
+            if !commit.rows.isEmpty {
+                lastTotal = commit.rows.reduce(0) { sum, row in
+                    if case .integer(let count) = row[1] { return sum + count }
+                    return sum
+                }
+            }
         }
     }
 
@@ -123,6 +137,9 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
     }
 
     var totals: (seconds: Double, commits: Int, rows: Int) { lock.withLock { (seconds, commits, rows) } }
+
+    /// Sum of the count column of the last commit's rows (every running total).
+    var lastCommittedTotal: Int64 { lock.withLock { lastTotal } }
 }
 
 /// The sink child: WordCountJob's pipeline into one store, until every
@@ -140,6 +157,8 @@ struct SinkChild: AsyncParsableCommand {
     @Option var job: String
     @Option var path: String?
     @Option var outputTopic: String?
+    @Option var postgresURL: String?
+    @Option var table: String = "word_counts"
     @Option(help: "Milliseconds between start() and the first batch time.") var leadMs: Double = 200
 
     func run() async throws {
@@ -154,6 +173,9 @@ struct SinkChild: AsyncParsableCommand {
             var configuration = KafkaTransactionalStore.Configuration(bootstrapServers: bootstrap, outputTopic: outputTopic)
             configuration.createChangelogTopic = false
             inner = KafkaTransactionalStore(configuration: configuration, logger: ChildSetup.logger)
+        case "postgres":
+            guard let postgresURL else { throw BenchError("--postgres-url is required for postgres") }
+            inner = try PostgresStore(url: postgresURL)
         default:
             inner = NoopStore()
         }
@@ -179,7 +201,7 @@ struct SinkChild: AsyncParsableCommand {
                 (total ?? 0) + values.reduce(0, +)
             }
         let table = ResultTable(
-            name: "word_counts", columns: [ResultColumn("word", .text), ResultColumn("count", .integer)],
+            name: self.table, columns: [ResultColumn("word", .text), ResultColumn("count", .integer)],
             mode: .upsert(key: ["word"]))
         try await totals.saveExactlyOnce(to: store, job: job, table: table) { [.text($0.0), .integer($0.1)] }
         let progress = BatchProgress(target: records)
@@ -205,7 +227,11 @@ struct SinkChild: AsyncParsableCommand {
             "commits": Double(commits.commits),
             "commitShare": commits.seconds / elapsed,
             "distinctWords": Double(commits.rows),
+            "countedWords": Double(store.lastCommittedTotal),
+            "firstBatchRecords": Double(summary.firstBatchRecords),
+            "batchesWithRecords": Double(summary.batches),
         ])
         (inner as? KafkaTransactionalStore)?.close()
+        await (inner as? PostgresStore)?.close()
     }
 }

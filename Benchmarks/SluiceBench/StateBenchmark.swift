@@ -36,11 +36,11 @@ struct StateBenchmark: AsyncParsableCommand {
         }
         print("")
         print("## state — per-batch time, \(touched) keys touched per batch, \(partitions) partitions; median of \(batches) batches after 2 warm-up batches")
-        print("keys        updateStateByKey   mapWithState   update/map")
+        print("keys          updateStateByKey     mapWithState   update / map")
         for count in keys {
             let update = results["updateStateByKey"]?[count] ?? .nan
             let map = results["mapWithState"]?[count] ?? .nan
-            print(String(format: "%-10d  %16@  %13@   %@", count, Format.milliseconds(update), Format.milliseconds(map), Format.ratio(update / map)))
+            print(String(format: "%-10d  %13.1f ms  %12.1f ms   %11.2f×", count, update * 1000, map * 1000, update / map))
         }
         if let small = keys.min(), let large = keys.max(), small != large,
            let a = results["mapWithState"]?[small], let b = results["mapWithState"]?[large] {
@@ -48,6 +48,9 @@ struct StateBenchmark: AsyncParsableCommand {
         }
         print("")
         print("## state memory — \(memoryKeys) keys of Int64 counts keyed by short strings (\"k\" + number), filled through the operator, one child each")
+        let plain = try ChildProcess.runSelf(["run-state-memory", "--op", "dictionary", "--keys", "\(memoryKeys)"], what: "state memory (dictionary)")
+        print(String(format: "baseline, a plain Swift [String: Int64] holding the same keys (same run): %.0f bytes per key resident (%.0f beyond the key's bytes)",
+                     plain["residentBytesPerKey"], plain["residentBytesPerKey"] - plain["keyBytes"]))
         for op in ["updateStateByKey", "mapWithState"] {
             let report = try ChildProcess.runSelf(["run-state-memory", "--op", op, "--keys", "\(memoryKeys)"], what: "state memory (\(op))")
             let perKey = report["residentBytesPerKey"]
@@ -140,6 +143,7 @@ struct StateMemoryChild: AsyncParsableCommand {
 
     func run() async throws {
         ChildSetup.quietLogging()
+        if op == "dictionary" { return try plainDictionary() }
         let queue = BatchQueue<(String, Int64)>()
         let driver = try StreamTestDriver(
             batchInterval: .seconds(1), configuration: StreamingConfiguration(defaultParallelism: 2, logger: ChildSetup.logger),
@@ -188,5 +192,27 @@ struct StateMemoryChild: AsyncParsableCommand {
             "keyBytes": Double(keyBytes) / Double(keys),
         ])
         await driver.stop(graceful: false)
+    }
+
+    /// The floor: the same keys in one `[String: Int64]`, grown by insertion.
+    func plainDictionary() throws {
+        _ = mallocTrim(0)
+        let baseline = Measure.statusBytes("VmRSS")
+        var keyBytes = 0
+        var dictionary: [String: Int64] = [:]
+        for index in 0..<keys {
+            let key = StateBenchmark.key(index)
+            keyBytes += key.utf8.count
+            dictionary[key, default: 0] += 1
+        }
+        _ = mallocTrim(0)
+        let resident = Measure.statusBytes("VmRSS")
+        ChildReport.emit([
+            "keys": Double(dictionary.count),
+            "baselineRSS": Double(baseline),
+            "residentRSS": Double(resident),
+            "residentBytesPerKey": Double(resident - baseline) / Double(keys),
+            "keyBytes": Double(keyBytes) / Double(keys),
+        ])
     }
 }
