@@ -152,7 +152,10 @@ public final class KafkaDirectSource: InputSource {
             let end = max(from, ends[partition] ?? from)
             let until = caps?[partition].map { min(end, from + $0) } ?? end
             ranges.append(OffsetRange(topic: partition.topic, partition: partition.partition, from: from, until: until))
-            lags.append(PartitionLag(topic: partition.topic, partition: partition.partition, lag: end - until))
+            // A partition whose end is unknown this batch reports no lag rather than 0.
+            if ends[partition] != nil {
+                lags.append(PartitionLag(topic: partition.topic, partition: partition.partition, lag: end - until))
+            }
         }
         state.withLock { state in
             for range in ranges {

@@ -60,6 +60,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let signals = SignalWatcher()
         common.bootstrapLogging()
         let logger = Logger(label: "sluice.run")
         let context = try StreamingContext(batchInterval: interval.duration, configuration: StreamingConfiguration(logger: logger))
@@ -76,6 +77,6 @@ struct RunCommand: AsyncParsableCommand {
         try await wordCount.define(on: context)
         try context.start()
         logger.info("job '\(jobName)' running: \(topic) → \(wordCount.sink); stop with Ctrl-C")
-        try await context.awaitTerminationOrSignal(logger: logger)
+        try await context.awaitTerminationOrSignal(signals, logger: logger)
     }
 }

@@ -55,10 +55,10 @@ private final class StopFlag: Sendable {
 }
 
 extension StreamingContext {
-    /// Waits until the context terminates; SIGINT or SIGTERM stops it
-    /// gracefully first (the batches already planned still run).
-    func awaitTerminationOrSignal(logger: Logger) async throws {
-        let signals = SignalWatcher()
+    /// Waits until the context terminates; SIGINT or SIGTERM (watched by
+    /// `signals`, made before anything else so an early signal is not lost)
+    /// stops it gracefully first (the batches already planned still run).
+    func awaitTerminationOrSignal(_ signals: SignalWatcher, logger: Logger) async throws {
         let stopper = Task.detached { [self] in
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 DispatchQueue.global().async {

@@ -60,6 +60,7 @@ struct WordCountCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let signals = SignalWatcher()
         common.bootstrapLogging()
         let logger = Logger(label: "sluice.wordcount")
         let context = try StreamingContext(batchInterval: interval.duration, configuration: StreamingConfiguration(logger: logger))
@@ -90,7 +91,7 @@ struct WordCountCommand: AsyncParsableCommand {
             try pairs.reduceByKey(+).print(show)
         }
         try context.start()
-        try await context.awaitTerminationOrSignal(logger: logger)
+        try await context.awaitTerminationOrSignal(signals, logger: logger)
     }
 }
 

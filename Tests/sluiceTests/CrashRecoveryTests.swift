@@ -21,6 +21,13 @@ final class CrashRecoveryTests: XCTestCase {
                     for row in try Row.fetchAll(db, sql: "SELECT word, count FROM word_counts") { counts[row["word"]] = row["count"] }
                     return counts
                 }
+            },
+            wordsPerSecond: {
+                try SQLiteStore(path: database).read { db in
+                    var counts: [Int64: Int64] = [:]
+                    for row in try Row.fetchAll(db, sql: "SELECT window_start, words FROM words_per_second") { counts[row["window_start"]] = row["words"] }
+                    return counts
+                }
             })
     }
 

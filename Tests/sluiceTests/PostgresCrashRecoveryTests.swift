@@ -47,6 +47,16 @@ final class PostgresCrashRecoveryTests: XCTestCase {
                     }
                     return counts
                 }
+            },
+            wordsPerSecond: {
+                try await reader.withConnection { connection in
+                    var counts: [Int64: Int64] = [:]
+                    for try await (start, words) in try await connection.query("SELECT window_start, words FROM words_per_second", logger: logger)
+                        .decode((Int64, Int64).self) {
+                        counts[start] = words
+                    }
+                    return counts
+                }
             })
         await reader.close()
     }

@@ -9,6 +9,28 @@ import XCTest
 /// table must equal a plain count of the input — nothing lost, nothing
 /// counted twice.
 struct WordCountCrashTest {
+    /// Reads the whole input back and counts words per one-second window of
+    /// record timestamp.
+    func wordsPerSecondOfInput(bootstrap: String) throws -> [Int64: Int64] {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrap)
+        configuration.autoOffsetReset = .earliest
+        let consumer = try KafkaConsumer(configuration: configuration)
+        defer { try? consumer.close() }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (Int32(0)..<4).map { (KafkaTopicPartition(topic: "words", partition: $0), KafkaStartOffset.beginning) }))
+        var counts: [Int64: Int64] = [:]
+        var read = 0
+        let deadline = ContinuousClock.now + .seconds(120)
+        while read < records && ContinuousClock.now < deadline {
+            for record in try consumer.poll(maxRecords: 10_000, timeout: .milliseconds(200)) {
+                read += 1
+                let time = record.timestamp?.milliseconds ?? 0
+                counts[time - time % 1_000, default: 0] += Int64((record.valueString ?? "").split(separator: " ").count)
+            }
+        }
+        return counts
+    }
+
+
     var records = 200_000
     var seed: UInt64 = 2026
     var kills = 22
@@ -27,10 +49,12 @@ struct WordCountCrashTest {
     ///     offsets in the sink (all partitions start at 0); 0 before the
     ///     sink exists.
     ///   - counts: the sink's `word_counts` table.
+    ///   - wordsPerSecond: the sink's `words_per_second` table, window start → words.
     func run(
         sinkArgument: String,
         committedRecords: () async throws -> Int,
-        counts: () async throws -> [String: Int64]
+        counts: () async throws -> [String: Int64],
+        wordsPerSecond: () async throws -> [Int64: Int64]
     ) async throws {
         let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:4"])
         let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
@@ -100,5 +124,12 @@ struct WordCountCrashTest {
         XCTAssertEqual(actual.count, expected.count, "same words")
         let wrong = expected.filter { actual[$0.key] != $0.value }
         XCTAssertTrue(wrong.isEmpty, "\(wrong.count) words with wrong counts, e.g. \(wrong.prefix(5).map { "\($0.key): expected \($0.value), got \(actual[$0.key] ?? 0)" })")
+
+        // The windowed count: words per second of record timestamp, counted
+        // plainly from the records read back.
+        let expectedPerSecond = try wordsPerSecondOfInput(bootstrap: bootstrap)
+        let actualPerSecond = try await wordsPerSecond()
+        XCTAssertEqual(expectedPerSecond.values.reduce(0, +), expected.values.reduce(0, +), "the input read back has every word")
+        XCTAssertEqual(actualPerSecond, expectedPerSecond, "words per second of record time")
     }
 }
