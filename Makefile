@@ -2,28 +2,38 @@
 # Each installs the Debian packages it needs when they are missing.
 
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libsqlite3-dev postgresql
+# What building and running needs; the tests also start a PostgreSQL server.
+APT_PACKAGES := librdkafka-dev libsqlite3-dev
+TEST_APT_PACKAGES := $(APT_PACKAGES) postgresql
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all build deps test test-kafka test-core demo bench bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks clean
+.PHONY: all build deps test-deps test test-kafka test-core demo bench bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks clean
 
 all: build
 
-## deps: install librdkafka, SQLite and PostgreSQL (server for the sink tests) packages when missing
-deps:
+# Installs the Debian packages named in $(1) that are missing.
+define install_missing
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@pkg-config --exists rdkafka || { echo "librdkafka not found by pkg-config (rdkafka.pc)"; exit 1; }
+endef
+
+## deps: librdkafka and SQLite development packages; test-deps: and PostgreSQL for the sink tests
+deps:
+	$(call install_missing,$(APT_PACKAGES))
+
+test-deps:
+	$(call install_missing,$(TEST_APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build
 
 ## test: the whole suite (unit, mock-cluster integration, separate processes)
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -61,7 +71,7 @@ bench-state: deps
 bench-window: deps
 	$(BENCH) window
 
-bench-sinks: deps
+bench-sinks: test-deps
 	bash Benchmarks/sinks/run.sh
 
 ## bench: every benchmark, one after the other
