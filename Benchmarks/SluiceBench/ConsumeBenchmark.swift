@@ -96,6 +96,12 @@ struct Run {
         }
         self.records = records
         self.seconds = seconds
-        self.peakRSSBytes = result.peakRSSBytes
+        // The reader's own VmHWM ("hwm B"): wait4's ru_maxrss also counts the
+        // parent's memory after posix_spawn's vfork (the parent holds the mock cluster).
+        if fields.count >= 8, fields[6] == "hwm", let hwm = Int(fields[7]), hwm > 0 {
+            self.peakRSSBytes = hwm
+        } else {
+            self.peakRSSBytes = result.peakRSSBytes
+        }
     }
 }

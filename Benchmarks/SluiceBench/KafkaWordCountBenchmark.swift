@@ -18,13 +18,15 @@ struct KafkaWordCountBenchmark: ParsableCommand {
     @Option(help: "Batch interval in milliseconds.") var intervalMs: Int = 1000
     @Option(help: "Rounds per reader (median reported).") var rounds: Int = 3
     @Flag(help: "Also run the String-API word count (valueString, split, String keys, reduceByKey).") var strings = false
+    @Option(help: "Compression of the produced records: zstd or lz4 (the mock keeps ~5 MB per partition; with lz4 1,000,000 lines over 8 partitions overflow it).") var compression: String = "zstd"
 
     func run() throws {
         printLoad()
         let cluster = try MockCluster(brokers: 1)
         let topic = "bench-words"
-        print("filling \(topic): \(lines) lines, \(partitions) partitions, lz4 …")
-        let filled = try WordTopic.fill(cluster: cluster, topic: topic, partitions: partitions, lines: lines)
+        print("filling \(topic): \(lines) lines, \(partitions) partitions, \(compression) …")
+        let filled = try WordTopic.fill(cluster: cluster, topic: topic, partitions: partitions, lines: lines,
+                                        compression: compression == "zstd" ? .zstd : .lz4)
         print("topic holds \(filled.lines) lines, \(filled.words) words, \(Format.megabytes(filled.bytes)) (low watermarks 0)")
 
         let common = ["--bootstrap", cluster.bootstrapServers, "--topic", topic, "--partitions", "\(partitions)"]
@@ -52,7 +54,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         }
         let rawRate = Measure.median(raw)
         print("")
-        print("## kafka-wordcount — \(lines) lines (~\(filled.words / max(1, lines)) words each), \(partitions) partitions, lz4, batch interval \(intervalMs) ms; medians of \(rounds) rounds")
+        print("## kafka-wordcount — \(lines) lines (~\(filled.words / max(1, lines)) words each), \(partitions) partitions, \(compression), batch interval \(intervalMs) ms; medians of \(rounds) rounds")
         print("raw KafkaConsumer.poll          \(Format.rate(rawRate)) records/s   peak RSS \(Format.megabytes(Int(rawRSS.max() ?? 0)))")
         for api in apis {
             let reports = counted[api] ?? []

@@ -19,6 +19,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Records per second sent.") var rate: Int = 10_000
     @Option(help: "Seconds of sending per interval (at least 10 intervals).") var seconds: Double = 6
     @Option(help: "Partitions of each topic.") var partitions: Int32 = 4
+    @Option(help: "librdkafka socket.nagle.disable for the consumer and producer (true sends small requests at once).") var nagleDisable: Bool = false
+    @Option(help: "Consumer fetch.wait.max.ms.") var fetchWaitMs: Int = 10
 
     func run() async throws {
         printLoad()
@@ -33,22 +35,27 @@ struct LatencyBenchmark: AsyncParsableCommand {
             let p50 = Measure.percentile(result.latencies, 50)
             let p99 = Measure.percentile(result.latencies, 99)
             let met = p99 <= 2 * Double(interval)
-            let row = String(format: "interval %5d ms: p50 %7.1f ms, p99 %7.1f ms, p99 / interval %.2f (target ≤ 2: %@); %d records, max scheduling delay %.0f ms, max processing time %.0f ms",
+            let row = String(format: "interval %5d ms: p50 %7.1f ms, p99 %7.1f ms, p99 / interval %.2f (target ≤ 2: %@); %d records, max scheduling delay %.0f ms, max processing time %.0f ms, medians: planning %.0f ms, scheduling %.0f ms, processing %.0f ms; same records by a plain KafkaConsumer.poll: p50 %.1f ms, p99 %.1f ms",
                              interval, p50, p99, p99 / Double(interval), Format.verdict(met), result.latencies.count,
-                             result.maxSchedulingDelay, result.maxProcessing)
+                             result.maxSchedulingDelay, result.maxProcessing,
+                             result.medians.planning, result.medians.scheduling, result.medians.processing,
+                             Measure.percentile(result.rawLatencies, 50), Measure.percentile(result.rawLatencies, 99))
             print(row)
             rows.append(row)
         }
         print("")
-        print("## latency — producer at \(rate) records/s (word lines, linger 1 ms), \(partitions) partitions, Kafka direct stream word count (countTokens)")
+        print("## latency — producer at \(rate) records/s (word lines, linger 1 ms), \(partitions) partitions, Kafka direct stream word count (countTokens), consumer fetch.wait.max.ms \(fetchWaitMs), socket.nagle.disable \(nagleDisable)")
         rows.forEach { print($0) }
         printLoad()
     }
 
     struct Result {
         var latencies: [Double]
+        /// The same records received by a plain KafkaConsumer.
+        var rawLatencies: [Double]
         var maxSchedulingDelay: Double
         var maxProcessing: Double
+        var medians: (planning: Double, scheduling: Double, processing: Double)
     }
 
     func measure(cluster: MockCluster, topic: String, intervalMs: Int, duration: Double) async throws -> Result {
@@ -59,7 +66,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
             subscription: .partitions((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: $0) }),
             groupID: "bench-latency-\(intervalMs)")
         source.startingPosition = .earliest
-        source.consumer.fetch.maxWait = .milliseconds(10)
+        source.consumer.fetch.maxWait = .milliseconds(fetchWaitMs)
+        if nagleDisable { source.consumer.additionalProperties["socket.nagle.disable"] = "true" }
         let stream = context.kafkaDirectStream(source)
         let outputs = OutputTally()
         try outputs.tally(stream.map { ByteString($0.value[...]) }.countTokens())
@@ -76,12 +84,38 @@ struct LatencyBenchmark: AsyncParsableCommand {
         }
         let delays = DelayTracker()
         context.addListener(delays)
+        // Baseline of the same run: a plain KafkaConsumer polling the same
+        // partitions with the same settings; latency = receive time − timestamp.
+        var rawConfiguration = source.consumer
+        rawConfiguration.groupID = "bench-latency-raw-\(intervalMs)"
+        let raw = try KafkaConsumer(configuration: rawConfiguration)
+        var rawStarts: [KafkaTopicPartition: KafkaStartOffset] = [:]
+        for partition in 0..<partitions { rawStarts[KafkaTopicPartition(topic: topic, partition: partition)] = .beginning }
+        try raw.assign(rawStarts)
+        let rawLatencies = Locked<[Double]>([])
+        let rawStop = Locked(false)
+        let rawDone = DispatchSemaphore(value: 0)
+        Thread {
+            while !rawStop.value {
+                guard let records = try? raw.poll(maxRecords: 10_000, timeout: .milliseconds(20)) else { break }
+                let now = Measure.epochMilliseconds()
+                let from = warmupEnd.value
+                var found: [Double] = []
+                for record in records {
+                    let stamp = Double(record.timestamp?.milliseconds ?? 0)
+                    if stamp >= from { found.append(now - stamp) }
+                }
+                rawLatencies.withLock { $0.append(contentsOf: found) }
+            }
+            rawDone.signal()
+        }.start()
         try context.start()
         // Let the source connect and assign before sending.
         try await Task.sleep(for: .milliseconds(500 + intervalMs))
 
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.linger = .milliseconds(1)
+        if nagleDisable { configuration.additionalProperties["socket.nagle.disable"] = "true" }
         let producer = try KafkaProducer(configuration: configuration)
         var workload = Workload(format: .words, seed: 3)
         let start = Measure.now()
@@ -100,17 +134,27 @@ struct LatencyBenchmark: AsyncParsableCommand {
         try await producer.flush(timeout: .seconds(30))
         // Wait until every record sent after the warm-up has been output.
         let deadline = Measure.now() + 30
-        let expected = total - rate
+        // Records stamped in the first second are left out; allow 1% slack at that edge.
+        let expected = (total - rate) * 99 / 100
         while latencies.value.count < expected && Measure.now() < deadline {
             try await Task.sleep(for: .milliseconds(max(10, intervalMs)))
         }
         await context.stop(graceful: false)
+        rawStop.withLock { $0 = true }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                rawDone.wait()
+                continuation.resume()
+            }
+        }
+        try closeBlocking(raw)
         try producer.close()
         let sorted = latencies.value.sorted()
         guard sorted.count >= expected else {
             throw BenchError("interval \(intervalMs) ms: only \(sorted.count) of \(expected) records were output")
         }
-        return Result(latencies: sorted, maxSchedulingDelay: delays.maxScheduling, maxProcessing: delays.maxProcessing)
+        return Result(latencies: sorted, rawLatencies: rawLatencies.value.sorted(),
+                      maxSchedulingDelay: delays.maxScheduling, maxProcessing: delays.maxProcessing, medians: delays.medians)
     }
 }
 
@@ -125,26 +169,38 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// The largest scheduling delay and processing time of non-empty batches.
+/// Delays of non-empty batches: planning (batch time → submitted: the
+/// end-of-log queries), scheduling (submitted → started) and processing.
 final class DelayTracker: StreamingListener, @unchecked Sendable {
     private let lock = NSLock()
-    private var scheduling = 0.0
-    private var processing = 0.0
+    private var planning: [Double] = []
+    private var scheduling: [Double] = []
+    private var processing: [Double] = []
 
     func batchCompleted(_ info: BatchInfo) {
         guard info.numRecords > 0 else { return }
         lock.withLock {
-            if let delay = info.schedulingDelay { scheduling = max(scheduling, Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
-            if let delay = info.processingDelay { processing = max(processing, Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
+            planning.append(Double(info.submissionTime.milliseconds - info.batchTime.milliseconds))
+            if let delay = info.schedulingDelay { scheduling.append(Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
+            if let delay = info.processingDelay { processing.append(Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15) }
         }
     }
 
-    var maxScheduling: Double { lock.withLock { scheduling } }
-    var maxProcessing: Double { lock.withLock { processing } }
+    var maxScheduling: Double { lock.withLock { scheduling.max() ?? 0 } }
+    var maxProcessing: Double { lock.withLock { processing.max() ?? 0 } }
+    /// Medians: planning, scheduling, processing (ms).
+    var medians: (planning: Double, scheduling: Double, processing: Double) {
+        lock.withLock { (Measure.median(planning), Measure.median(scheduling), Measure.median(processing)) }
+    }
 }
 
 /// The non-blocking send (enqueue; delivery reported later), not the async one that waits for delivery.
 @discardableResult
 func enqueue(_ producer: KafkaProducer, _ message: KafkaProducerMessage) throws -> UInt {
     try producer.send(message)
+}
+
+/// The blocking close (not the async one).
+func closeBlocking(_ consumer: KafkaConsumer) throws {
+    try consumer.close()
 }

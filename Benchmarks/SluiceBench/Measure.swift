@@ -83,7 +83,12 @@ enum Format {
 struct ChildReport {
     var values: [String: Double]
 
+    /// Prints `values` plus this process's peak RSS (`VmHWM`, which an exec
+    /// resets; wait4's ru_maxrss is not used because after posix_spawn's
+    /// vfork it also counts the parent's resident memory).
     static func emit(_ values: [String: Double]) {
+        var values = values
+        values["vmHWM"] = Double(Measure.statusBytes("VmHWM"))
         let data = (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys])) ?? Data()
         FileHandle.standardOutput.write(Data(("RESULT " + String(decoding: data, as: UTF8.self) + "\n").utf8))
     }
@@ -109,7 +114,7 @@ extension ChildProcess {
     static func runSelf(_ arguments: [String], what: String) throws -> ChildReport {
         let result = try run(selfPath, arguments)
         var report = try ChildReport(result, what: what)
-        report.values["peakRSS"] = Double(result.peakRSSBytes)
+        report.values["peakRSS"] = report.values["vmHWM"] ?? Double(result.peakRSSBytes)
         return report
     }
 }

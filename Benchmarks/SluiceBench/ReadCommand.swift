@@ -32,7 +32,7 @@ struct ReadCommand: ParsableCommand {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("records \(received) bytes \(bytes) seconds \(String(format: "%.6f", seconds))")
+        print("records \(received) bytes \(bytes) seconds \(String(format: "%.6f", seconds)) hwm \(Measure.statusBytes("VmHWM"))")
         try consumer.close()
         if received != count { throw ExitCode(1) }
     }

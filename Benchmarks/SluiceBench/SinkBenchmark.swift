@@ -30,8 +30,8 @@ struct SinkBenchmark: ParsableCommand {
         printLoad()
         let cluster = try MockCluster(brokers: 1)
         let topic = "bench-sink-words"
-        print("filling \(topic): \(lines) lines, \(partitions) partitions, lz4 …")
-        let filled = try WordTopic.fill(cluster: cluster, topic: topic, partitions: partitions, lines: lines)
+        print("filling \(topic): \(lines) lines, \(partitions) partitions, zstd …")
+        let filled = try WordTopic.fill(cluster: cluster, topic: topic, partitions: partitions, lines: lines, compression: .zstd)
         print("topic holds \(filled.lines) lines, \(filled.words) words (low watermarks 0)")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-sinks-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -27,7 +27,10 @@ struct StateBenchmark: AsyncParsableCommand {
         printLoad()
         ChildSetup.quietLogging()
         var results: [String: [Int: Double]] = [:]
+        var floor: [Int: Double] = [:]
         for count in keys {
+            floor[count] = Self.plainUpdates(keys: count, touched: touched, batches: batches)
+            print("plain [String: Int64] with \(count) keys: \(Format.milliseconds(floor[count] ?? 0)) per \(touched) random updates")
             for op in ["updateStateByKey", "mapWithState"] {
                 let seconds = try await Self.perBatch(op: op, keys: count, touched: touched, batches: batches, partitions: partitions)
                 results[op, default: [:]][count] = seconds
@@ -36,15 +39,16 @@ struct StateBenchmark: AsyncParsableCommand {
         }
         print("")
         print("## state — per-batch time, \(touched) keys touched per batch, \(partitions) partitions; median of \(batches) batches after 2 warm-up batches")
-        print("keys          updateStateByKey     mapWithState   update / map")
+        print("keys          updateStateByKey     mapWithState   update / map   plain dictionary, same updates (floor)")
         for count in keys {
             let update = results["updateStateByKey"]?[count] ?? .nan
             let map = results["mapWithState"]?[count] ?? .nan
-            print(String(format: "%-10d  %13.1f ms  %12.1f ms   %11.2f×", count, update * 1000, map * 1000, update / map))
+            print(String(format: "%-10d  %13.1f ms  %12.1f ms   %11.2f×   %8.2f ms", count, update * 1000, map * 1000, update / map, (floor[count] ?? .nan) * 1000))
         }
         if let small = keys.min(), let large = keys.max(), small != large,
            let a = results["mapWithState"]?[small], let b = results["mapWithState"]?[large] {
-            print("mapWithState at \(large) keys / at \(small) keys = \(Format.ratio(b / a)) (target ≤ 2×: \(Format.verdict(b / a <= 2)))")
+            print("mapWithState at \(large) keys / at \(small) keys = \(Format.ratio(b / a)) (target ≤ 2×: \(Format.verdict(b / a <= 2))); "
+                  + "the plain dictionary's same ratio: \(Format.ratio((floor[large] ?? .nan) / (floor[small] ?? .nan)))")
         }
         print("")
         print("## state memory — \(memoryKeys) keys of Int64 counts keyed by short strings (\"k\" + number), filled through the operator, one child each")
@@ -64,6 +68,23 @@ struct StateBenchmark: AsyncParsableCommand {
     }
 
     static func key(_ index: Int) -> String { "k\(index)" }
+
+    /// The floor: `touched` random updates of a plain `[String: Int64]`
+    /// holding `keys` keys (median over `batches` rounds).
+    static func plainUpdates(keys: Int, touched: Int, batches: Int) -> Double {
+        var dictionary: [String: Int64] = [:]
+        dictionary.reserveCapacity(keys)
+        for index in 0..<keys { dictionary[key(index)] = 1 }
+        var generator = SplitMix(seed: UInt64(keys))
+        var times: [Double] = []
+        for _ in 0..<(batches + 2) {
+            let batch = (0..<touched).map { _ in key(Int(generator.next() % UInt64(keys))) }
+            let start = Measure.now()
+            for word in batch { dictionary[word, default: 0] += 1 }
+            times.append(Measure.now() - start)
+        }
+        return Measure.median(Array(times.dropFirst(2)))
+    }
 
     /// Median wall time of one batch.
     static func perBatch(op: String, keys: Int, touched: Int, batches: Int, partitions: Int) async throws -> Double {

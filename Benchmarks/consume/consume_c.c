@@ -1,7 +1,8 @@
 /*
  * The C baseline of the consume benchmark: reads COUNT records from every
  * partition of TOPIC with rd_kafka_consume_batch_queue, as a plain
- * librdkafka program would, and prints "records N bytes B seconds S".
+ * librdkafka program would, and prints "records N bytes B seconds S hwm H"
+ * (H: peak RSS in bytes).
  * Same consumer properties as the Swift reader (see SluiceBench/ReadCommand.swift).
  *
  * usage: consume_c BOOTSTRAP TOPIC PARTITIONS COUNT
@@ -15,6 +16,18 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* This process's peak RSS (VmHWM), in bytes; 0 if unknown. */
+static long long peak_rss_bytes(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    long long kilobytes = 0;
+    if (!status) return 0;
+    while (fgets(line, sizeof line, status))
+        if (sscanf(line, "VmHWM: %lld kB", &kilobytes) == 1) break;
+    fclose(status);
+    return kilobytes * 1024;
 }
 
 static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
@@ -74,7 +87,7 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = now_seconds() - start;
-    printf("records %lld bytes %lld seconds %.6f\n", received, bytes, seconds);
+    printf("records %lld bytes %lld seconds %.6f hwm %lld\n", received, bytes, seconds, peak_rss_bytes());
     free(messages);
     rd_kafka_queue_destroy(queue);
     rd_kafka_consumer_close(rk);
