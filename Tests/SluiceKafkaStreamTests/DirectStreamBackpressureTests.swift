@@ -18,7 +18,8 @@ final class DirectStreamBackpressureTests: XCTestCase {
     }
 
     func testSlowProcessingLowersTheRateAndFastProcessingRaisesItBack() async throws {
-        let fixture = try KafkaStreamFixture(partitions: 2, count: 60_000)
+        // Enough records that neither phase runs out of data.
+        let fixture = try KafkaStreamFixture(partitions: 2, count: 120_000)
         var streaming = StreamingConfiguration(defaultParallelism: 2)
         streaming.backpressure = .init(isEnabled: true, initialRate: 40_000)
         let context = try StreamingContext(batchInterval: .milliseconds(200), configuration: streaming)
