@@ -10,6 +10,7 @@ final class BatchProgress: StreamingListener, @unchecked Sendable {
     private var records = 0
     private var processingMilliseconds: Int64 = 0
     private var firstDataStart: Int64?
+    private var firstDataBatchTime: Int64?
     private var lastEnd: Int64?
     private(set) var firstBatchTime: Int64?
     private var batches = 0
@@ -33,13 +34,15 @@ final class BatchProgress: StreamingListener, @unchecked Sendable {
         var firstBatchTime: Int64
         /// Records of the first batch.
         var firstBatchRecords: Int
+        /// Unix ms: the batch time of the first batch with records.
+        var firstDataBatchTime: Int64
     }
 
     var summary: Summary {
         lock.withLock {
             Summary(records: records, batches: batches, processingSeconds: Double(processingMilliseconds) / 1000,
                     firstDataStart: firstDataStart ?? 0, lastEnd: lastEnd ?? 0, firstBatchTime: firstBatchTime ?? 0,
-                    firstBatchRecords: firstBatchRecords ?? 0)
+                    firstBatchRecords: firstBatchRecords ?? 0, firstDataBatchTime: firstDataBatchTime ?? 0)
         }
     }
 
@@ -54,6 +57,7 @@ final class BatchProgress: StreamingListener, @unchecked Sendable {
             if count > 0 {
                 records += count
                 batches += 1
+                if firstDataBatchTime == nil { firstDataBatchTime = info.batchTime.milliseconds }
                 if let start = info.processingStartTime?.milliseconds {
                     if firstDataStart == nil { firstDataStart = start }
                     if let end = info.processingEndTime?.milliseconds { processingMilliseconds += end - start }

@@ -129,7 +129,11 @@ struct KafkaWordCountChild: AsyncParsableCommand {
         await context.stop(graceful: false)
         let summary = progress.summary
         let first = outputs.first
-        let elapsed = (Double(summary.lastEnd) - startEpoch) / 1000
+        // When the source was not ready for the first batch (empty), time
+        // from lead ms before the first batch with records: a batch interval
+        // of idle waiting is not the job's cost.
+        let effectiveStart = max(startEpoch, Double(summary.firstDataBatchTime) - leadMs)
+        let elapsed = (Double(summary.lastEnd) - effectiveStart) / 1000
         ChildReport.emit([
             "records": Double(summary.records),
             "words": Double(outputs.words),
