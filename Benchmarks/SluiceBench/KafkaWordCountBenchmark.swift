@@ -16,8 +16,8 @@ struct KafkaWordCountBenchmark: ParsableCommand {
     @Option(help: "Lines in the topic.") var lines: Int = 1_000_000
     @Option(help: "Partitions of the topic.") var partitions: Int32 = 8
     @Option(help: "Batch interval in milliseconds.") var intervalMs: Int = 1000
-    @Option(help: "Rounds per reader (median reported).") var rounds: Int = 3
-    @Flag(help: "Also run the String-API word count (valueString, split, String keys, reduceByKey).") var strings = false
+    @Option(help: "Rounds per reader (median reported).") var rounds: Int = 5
+    @Flag(inversion: .prefixedNo, help: "Also run the String-API word count (valueString, split, String keys, reduceByKey).") var strings = true
     @Option(help: "Compression of the produced records: zstd or lz4 (the mock keeps ~5 MB per partition; with lz4 1,000,000 lines over 8 partitions overflow it).") var compression: String = "zstd"
 
     func run() throws {

@@ -19,7 +19,7 @@ struct StateBenchmark: AsyncParsableCommand {
 
     @Option(parsing: .upToNextOption, help: "State sizes (keys).") var keys: [Int] = [100_000, 1_000_000, 10_000_000]
     @Option(help: "Keys touched per batch.") var touched: Int = 10_000
-    @Option(help: "Measured batches per case (after 2 warm-up batches).") var batches: Int = 5
+    @Option(help: "Measured batches per case (after 2 warm-up batches).") var batches: Int = 7
     @Option(help: "Keys of state in the memory children.") var memoryKeys: Int = 1_000_000
     @Option(help: "Partitions of the keyed operators.") var partitions: Int = 2
 
