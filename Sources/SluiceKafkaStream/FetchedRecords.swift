@@ -129,8 +129,10 @@ final class FetchedRecords: Sendable {
         var version: UInt64
     }
 
-    /// Removes and returns the held records with offsets in `[from, until)`;
-    /// records below `from` are dropped (stale after a seek).
+    /// Removes and returns the held records with offsets in `[from, until)`.
+    /// Records below `from` stay: they may belong to an earlier batch whose
+    /// read has not taken them yet (reads of consecutive batches can
+    /// overlap). Records from before a seek are dropped by `reset`.
     func take(_ partition: KafkaTopicPartition, from: Int64, until: Int64) -> Take {
         state.withLock { state in
             guard var buffer = state.partitions[partition] else {
@@ -142,8 +144,12 @@ final class FetchedRecords: Sendable {
             var end = start
             while end < buffer.records.count && buffer.records[end].offset < until { end += 1 }
             let taken = Array(buffer.records[start..<end])
-            buffer.head = end
-            buffer.compact()
+            if start == buffer.head {
+                buffer.head = end
+                buffer.compact()
+            } else if end > start {
+                buffer.records.removeSubrange(start..<end)
+            }
             let complete = buffer.position >= until
             var resume = false
             if buffer.paused && buffer.held < maxHeldPerPartition / 2 {
