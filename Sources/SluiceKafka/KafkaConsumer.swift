@@ -65,7 +65,7 @@ public final class KafkaConsumer: Sendable {
 
     private func checkOpen(_ what: String) throws {
         if state.withLock({ $0.closed }) { throw KafkaError.closed(what) }
-        if let fatal = client.fatalError() { throw fatal }
+        if let fatal = client.raisedFatalError() { throw fatal }
     }
 
     // MARK: Subscription and assignment

@@ -106,7 +106,7 @@ public final class KafkaProducer: Sendable {
     /// Throws when the producer is closed or has met a fatal error.
     func checkOpen(_ what: String) throws {
         if state.withLock({ $0.closed }) { throw KafkaError.closed(what) }
-        if let fatal = client.fatalError() { throw fatal }
+        if let fatal = client.raisedFatalError() { throw fatal }
     }
 
     /// Enqueues a record and returns its id (echoed in its delivery report).
@@ -130,7 +130,7 @@ public final class KafkaProducer: Sendable {
                 // The poll thread drains delivery reports; give it a moment.
                 Thread.sleep(forTimeInterval: 0.001)
             case RD_KAFKA_RESP_ERR__FATAL:
-                throw client.fatalError() ?? KafkaError(err, "send to \(message.topic)")
+                throw client.raisedFatalError() ?? KafkaError(err, "send to \(message.topic)")
             default:
                 throw sendError(err, message)
             }
@@ -188,7 +188,7 @@ public final class KafkaProducer: Sendable {
                 return
             }
             let error = err == RD_KAFKA_RESP_ERR__FATAL
-                ? (client.fatalError() ?? KafkaError(err, "send to \(message.topic)"))
+                ? (client.raisedFatalError() ?? KafkaError(err, "send to \(message.topic)"))
                 : self.sendError(err, message)
             waiter?.resume(throwing: error)
         }
@@ -230,7 +230,7 @@ public final class KafkaProducer: Sendable {
             state.withLock { $0.closed = true }
             stopPollThread()
         }
-        if client.fatalError() == nil { try flush(timeout: timeout) }
+        if client.raisedFatalError() == nil { try flush(timeout: timeout) }
     }
 
     /// Raises a fatal error as if the broker had, for tests of error handling.

@@ -1,6 +1,7 @@
 import Logging
 import Sluice
 import SluiceKafka
+import Synchronization
 
 /// The exactly-once store on Kafka itself: each batch is one Kafka
 /// transaction holding the result records (output topic), the state changes,
@@ -54,7 +55,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
     }
 
     private let logger: Logger
-    private let session = Locked<Session?>(nil)
+    private let session = Mutex<Session?>(nil)
 
     /// The producer of one job, made at recovery.
     private struct Session: Sendable {
@@ -73,16 +74,16 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         let configuration = self.configuration
         let logger = self.logger
         if configuration.createChangelogTopic {
-            try await blocking { try Self.ensureChangelogTopic(configuration, logger: logger) }
+            try await KafkaBlocking.run { try Self.ensureChangelogTopic(configuration, logger: logger) }
         }
         var producerConfiguration = configuration.producer ?? KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
         producerConfiguration.bootstrapServers = configuration.bootstrapServers
         producerConfiguration.transactionalID = configuration.transactionalID ?? "sluice-\(job)"
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         // Fences any older instance of this job before reading its changelog.
-        try await blocking { try producer.initTransactions() }
+        try await KafkaBlocking.run { try producer.initTransactions() }
         let groupMetadata = try KafkaConsumerGroupMetadata(groupID: configuration.groupID ?? job)
-        let recovered = try await blocking { try ChangelogReader(configuration: configuration, logger: logger).read(job: job) }
+        let recovered = try await KafkaBlocking.run { try ChangelogReader(configuration: configuration, logger: logger).read(job: job) }
         session.withLock { $0 = Session(job: job, producer: producer, groupMetadata: groupMetadata) }
         return recovered
     }
@@ -92,7 +93,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
             throw StreamingError(code: .outputFailed, message: "\(description): commit for job '\(commit.job)' before its recovery")
         }
         let configuration = self.configuration
-        try await blocking {
+        try await KafkaBlocking.run {
             let producer = session.producer
             try producer.beginTransaction()
             do {
@@ -135,7 +136,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
     public func reset(job: String) async throws {
         let configuration = self.configuration
         let logger = self.logger
-        try await blocking {
+        try await KafkaBlocking.run {
             var producerConfiguration = configuration.producer ?? KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
             producerConfiguration.bootstrapServers = configuration.bootstrapServers
             producerConfiguration.transactionalID = configuration.transactionalID ?? "sluice-\(job)"

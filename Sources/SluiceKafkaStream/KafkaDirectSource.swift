@@ -99,13 +99,13 @@ public final class KafkaDirectSource: InputSource {
         }
         switch configuration.subscription {
         case .topics(let topics):
-            try await blocking { try consumer.subscribe(topics: topics) }
+            try await KafkaBlocking.run { try consumer.subscribe(topics: topics) }
         case .pattern(let pattern):
             try consumer.subscribe(pattern: pattern)
         case .partitions(let partitions):
             fetched.track(partitions)
-            let starts = try await blocking { [self] in try resolveStarts(partitions, consumer: consumer) }
-            try await blocking { try consumer.assign(starts.mapValues { .offset($0) }) }
+            let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, consumer: consumer) }
+            try await KafkaBlocking.run { try consumer.assign(starts.mapValues { .offset($0) }) }
             state.withLock { $0.nextOffsets.merge(starts) { _, new in new } }
         }
         startFetcher(consumer)
@@ -122,7 +122,7 @@ public final class KafkaDirectSource: InputSource {
         let starts = state.withLock { $0.nextOffsets }
         guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         let partitions = starts.keys.sorted()
-        let marks = try await blocking { [self] in try watermarks(partitions, client: offsetsClient) }
+        let marks = try await KafkaBlocking.run { [self] in try watermarks(partitions, client: offsetsClient) }
         var ends: [KafkaTopicPartition: Int64] = [:]
         for (partition, mark) in marks {
             ends[partition] = mark.high
@@ -201,10 +201,10 @@ public final class KafkaDirectSource: InputSource {
             }
         }
         if let offsetsClient = state.withLock({ $0.offsetsClient }) {
-            try? await blocking { try offsetsClient.close() }
+            try? await KafkaBlocking.run { try offsetsClient.close() }
         }
         if let consumer {
-            do { try await blocking { try consumer.close() } } catch {
+            do { try await KafkaBlocking.run { try consumer.close() } } catch {
                 state.withLock { $0.logger }.warning("\(name): closing the consumer failed: \(error)")
             }
         }
@@ -294,11 +294,11 @@ public final class KafkaDirectSource: InputSource {
     /// Partitions the group just assigned: resolve their start and move the
     /// consumer there.
     private func startNewlyAssigned(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) async throws {
-        let starts = try await blocking { [self] in try resolveStarts(partitions, consumer: consumer) }
+        let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, consumer: consumer) }
         var started: [KafkaTopicPartition: Int64] = [:]
         for (partition, offset) in starts {
             do {
-                try await blocking { try consumer.seek(partition, to: .offset(offset)) }
+                try await KafkaBlocking.run { try consumer.seek(partition, to: .offset(offset)) }
                 fetched.reset(partition)
                 started[partition] = offset
             } catch {

@@ -62,7 +62,7 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// librdkafka's fatal error, if one was raised.
-    func fatalError() -> KafkaError? {
+    func raisedFatalError() -> KafkaError? {
         var text = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(handle, &text, text.count)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
