@@ -7,9 +7,13 @@ final class SluiceProcess: @unchecked Sendable {
     let process = Process()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
-    private let lock = NSLock()
+    /// Guards the output and flags below; broadcast on every change.
+    private let condition = NSCondition()
     private var stdoutData = Data()
     private var stderrData = Data()
+    private var stdoutEnded = false
+    private var stderrEnded = false
+    private var exited = false
 
     /// The `sluice` binary next to the test bundle (SwiftPM puts products
     /// and the test runner in the same build directory).
@@ -35,49 +39,69 @@ final class SluiceProcess: @unchecked Sendable {
         if let stdin { process.standardInput = stdin }
         stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.stdoutData.append(data) }
+            self?.update { $0.stdoutData.append(data); if data.isEmpty { $0.stdoutEnded = true } }
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.stderrData.append(data) }
+            self?.update { $0.stderrData.append(data); if data.isEmpty { $0.stderrEnded = true } }
         }
+        process.terminationHandler = { [weak self] _ in self?.update { $0.exited = true } }
         try process.run()
     }
 
-    var standardOutput: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
-    var standardError: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+    var standardOutput: String { locked { String(decoding: $0.stdoutData, as: UTF8.self) } }
+    var standardError: String { locked { String(decoding: $0.stderrData, as: UTF8.self) } }
+
+    private func update(_ change: (SluiceProcess) -> Void) {
+        condition.lock()
+        change(self)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func locked<T>(_ read: (SluiceProcess) -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return read(self)
+    }
+
+    /// Waits (woken by new output or the exit) until `ready` holds or the deadline passes.
+    private func wait(until deadline: Date, _ ready: (SluiceProcess) -> Bool) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready(self) {
+            if !condition.wait(until: deadline) { return ready(self) }
+        }
+        return true
+    }
+
+    private static func date(after timeout: Duration) -> Date {
+        Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+    }
 
     /// Waits until standard output holds a line starting with `prefix` and returns it.
     func waitForLine(startingWith prefix: String, timeout: Duration) throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let line = standardOutput.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
-                return String(line)
-            }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        func line(_ process: SluiceProcess) -> Substring? {
+            String(decoding: process.stdoutData, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(prefix) }.map { Substring($0) }
         }
+        _ = wait(until: Self.date(after: timeout)) { line($0) != nil || $0.exited }
+        if let found = locked(line) { return String(found) }
         throw TestFailure("no line starting with '\(prefix)' within \(timeout); stderr:\n\(standardError)")
     }
 
-    /// Waits for the process to exit and returns its status; kills it and
-    /// throws when it outlives `timeout`.
+    /// Waits for the process to exit and for its output to be read to the
+    /// end, and returns its status; kills it and throws when it outlives `timeout`.
     @discardableResult
     func waitForExit(timeout: Duration) throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        if process.isRunning {
+        let deadline = Self.date(after: timeout)
+        if !wait(until: deadline, { $0.exited }) {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw TestFailure("\(process.arguments ?? []) did not exit within \(timeout); stderr:\n\(standardError)")
         }
         process.waitUntilExit()
-        // Let the readability handlers drain what is left in the pipes.
-        Thread.sleep(forTimeInterval: 0.1)
+        // The pipes reach end of file once the process and its output are gone.
+        _ = wait(until: max(deadline, Date(timeIntervalSinceNow: 5))) { $0.stdoutEnded && $0.stderrEnded }
         return process.terminationStatus
     }
 
