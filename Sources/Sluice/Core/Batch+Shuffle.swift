@@ -21,6 +21,24 @@ extension Batch {
         mergeCombiners: @escaping @Sendable (C, C) -> C,
         partitionCount: Int
     ) async -> Batch<(K, C)> where Element == (K, V) {
+        await combineByKeyInPlace(
+            createCombiner: createCombiner,
+            mergeValue: { $0 = mergeValue($0, $1) },
+            mergeCombiners: { $0 = mergeCombiners($0, $1) },
+            partitionCount: partitionCount)
+    }
+
+    /// ``combineByKey(createCombiner:mergeValue:mergeCombiners:partitionCount:)``
+    /// with merges that update the combiner in place, so that a combiner
+    /// held by the shuffle's dictionary is not copied on every merge (an
+    /// array of values appended to stays linear in its length).
+    @inlinable
+    public func combineByKeyInPlace<K: Hashable & Sendable, V: Sendable, C: Sendable>(
+        createCombiner: @escaping @Sendable (V) -> C,
+        mergeValue: @escaping @Sendable (inout C, V) -> Void,
+        mergeCombiners: @escaping @Sendable (inout C, C) -> Void,
+        partitionCount: Int
+    ) async -> Batch<(K, C)> where Element == (K, V) {
         let buckets = max(1, partitionCount)
         let mapOutputs: [[[K: C]]] = await Parallel.map(partitions) { partition in
             // Combine the whole partition in one dictionary (one hash per
@@ -29,7 +47,7 @@ extension Batch {
             partition.forEach { pair in
                 let (key, value) = pair
                 if let index = combined.index(forKey: key) {
-                    combined.values[index] = mergeValue(combined.values[index], value)
+                    mergeValue(&combined.values[index], value)
                 } else {
                     combined[key] = createCombiner(value)
                 }
@@ -48,7 +66,7 @@ extension Batch {
     static func mergeBuckets<K: Hashable & Sendable, C: Sendable>(
         _ mapOutputs: [[[K: C]]],
         buckets: Int,
-        mergeCombiners: @escaping @Sendable (C, C) -> C
+        mergeCombiners: @escaping @Sendable (inout C, C) -> Void
     ) async -> Batch<(K, C)> {
         let reduced: [Partition<(K, C)>] = await Parallel.map(Array(0..<buckets)) { b in
             var merged: [K: C] = [:]
@@ -60,7 +78,7 @@ extension Batch {
                 }
                 for (key, combiner) in part {
                     if let index = merged.index(forKey: key) {
-                        merged.values[index] = mergeCombiners(merged.values[index], combiner)
+                        mergeCombiners(&merged.values[index], combiner)
                     } else {
                         merged[key] = combiner
                     }

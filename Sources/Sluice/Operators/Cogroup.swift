@@ -41,18 +41,11 @@ extension Batch {
         let tagged: Batch<(K, CogroupValue<V, W>)> =
             map { ($0.0, CogroupValue<V, W>.left($0.1)) }
             .union(other.map { ($0.0, CogroupValue<V, W>.right($0.1)) })
-        let grouped = await tagged.combineByKey(
+        // In place: a copy of the buffers per value would be quadratic in a key's values.
+        let grouped = await tagged.combineByKeyInPlace(
             createCombiner: { CogroupBuffers($0) },
-            mergeValue: { buffers, value in
-                var buffers = buffers
-                buffers.add(value)
-                return buffers
-            },
-            mergeCombiners: { first, second in
-                var first = first
-                first.merge(second)
-                return first
-            },
+            mergeValue: { $0.add($1) },
+            mergeCombiners: { $0.merge($1) },
             partitionCount: partitionCount)
         return grouped.map { ($0.0, ($0.1.left, $0.1.right)) }
     }
