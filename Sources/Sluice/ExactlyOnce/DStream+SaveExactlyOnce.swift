@@ -93,6 +93,14 @@ enum ExactlyOnceOutput {
                 message: "exactly-once output of job '\(job)' writes streams of another StreamingContext; build every stream of a job from the same context")
         }
         let lineage = tables.flatMap { $0.node.lineage() }
+        if let window = graph.stateRegistry.memoryOnlyWindows(ofNodes: Set(lineage.map(\.id))).first {
+            throw StreamingError(
+                code: .invalidArgument,
+                message: "exactly-once output of job '\(job)' reads \(window.operator), whose window keeps its batches in memory only, "
+                    + "so a restart would silently lose the window's contents from before it; use a form whose window state is stored "
+                    + "(reduceByKeyAndWindow with or without inverse:, reduceByWindow(_:inverse:…), countByWindow, countByValueAndWindow), "
+                    + "or an at-least-once output such as foreachBatch")
+        }
         let inputIDs = Set(lineage.compactMap(\.inputID))
         let inputs = graph.inputs.filter { inputIDs.contains($0.id) }
         if let unreplayable = inputs.first(where: { !$0.supportsReplay }) {

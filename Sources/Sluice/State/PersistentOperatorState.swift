@@ -124,6 +124,23 @@ final class StateRegistry: Sendable {
         }
     }
 
+    private let memoryOnlyWindows = Locked<[Int: String]>([:])
+
+    /// Records that the stream node `nodeID` is a window (made by
+    /// `operator`) whose batches live in memory only and are not part of
+    /// any stored state.
+    func registerMemoryOnlyWindow(nodeID: Int, operator: String) {
+        memoryOnlyWindows.withLock { $0[nodeID] = `operator` }
+    }
+
+    /// The operators of the given nodes that keep windows in memory only,
+    /// by node id.
+    func memoryOnlyWindows(ofNodes nodeIDs: Set<Int>) -> [(nodeID: Int, operator: String)] {
+        memoryOnlyWindows.withLock { windows in
+            windows.filter { nodeIDs.contains($0.key) }.sorted { $0.key < $1.key }.map { (nodeID: $0.key, operator: $0.value) }
+        }
+    }
+
     /// The states of the given nodes, in registration order.
     func states(ofNodes nodeIDs: Set<Int>) -> [any PersistentOperatorState] {
         entries.withLock { $0.filter { nodeIDs.contains($0.nodeID) }.map(\.state) }

@@ -3,21 +3,31 @@ extension DStream {
     /// `slide` (Spark's `window`). Length and slide must be multiples of
     /// this stream's slide (checked at `start()`); `slide` defaults to it.
     /// The window's batches are computed once and remembered while a window
-    /// may still need them. They are kept in memory only: after a restart
-    /// from an exactly-once store, a window spanning the restart holds just
-    /// the batches since it; for windowed results that must survive
-    /// restarts use the incremental (inverse) reductions, whose state is stored.
+    /// may still need them. They are kept in memory only, so a restart
+    /// would lose the batches before it: an exactly-once output
+    /// (`saveExactlyOnce`) reading a window throws at registration. For
+    /// windowed results that must survive restarts use the incremental
+    /// reductions (`reduceByKeyAndWindow`, `reduceByWindow(_:inverse:…)`,
+    /// `countByWindow`, `countByValueAndWindow`), whose state is stored.
     public func window(_ length: Duration, slide: Duration? = nil) -> DStream<Element> {
+        window(length, slide: slide, operator: "window")
+    }
+
+    /// `window(_:slide:)` on behalf of `operator` (the name an exactly-once
+    /// output's error gives, e.g. `groupByKeyAndWindow`).
+    func window(_ length: Duration, slide: Duration?, operator: String) -> DStream<Element> {
         let parent = persist()
         let windowSlide = slide ?? slideDuration
         let parentSlide = parent.slideDuration
-        return DStream(
-            name: "window", graph: node.graph, slideDuration: windowSlide, parents: [parent.node],
+        let stream = DStream(
+            name: `operator`, graph: node.graph, slideDuration: windowSlide, parents: [parent.node],
             parentRememberExtra: length,
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
             try await Batch(partitions: parent.batches(in: time - length, time).flatMap(\.partitions))
         }
+        node.graph.stateRegistry.registerMemoryOnlyWindow(nodeID: stream.node.id, operator: `operator`)
+        return stream
     }
 
     /// This stream's remembered or computed batches with time in `(after, through]`, oldest first.

@@ -8,11 +8,13 @@ extension DStream {
 
     /// Each window's elements combined with `combine` (associative and
     /// commutative); empty windows give nothing (Spark's `reduceByWindow`).
+    /// Its window is kept in memory only, so exactly-once outputs refuse it
+    /// (see `window(_:slide:)`); use `reduceByWindow(_:inverse:…)` there.
     public func reduceByWindow(
         _ combine: @escaping @Sendable (Element, Element) -> Element,
         _ length: Duration, slide: Duration? = nil
     ) -> DStream<Element> {
-        reduce(combine).window(length, slide: slide).reduce(combine)
+        reduce(combine).window(length, slide: slide, operator: "reduceByWindow").reduce(combine)
     }
 
 }
@@ -46,10 +48,12 @@ public struct CountedValue<Value: Sendable & Codable>: Sendable, Codable {
 
 extension DStream {
     /// `(key, values)` over each window, values in time order (Spark's `groupByKeyAndWindow`).
+    /// Its window is kept in memory only, so exactly-once outputs refuse it
+    /// (see `window(_:slide:)`).
     public func groupByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         _ length: Duration, slide: Duration? = nil, partitions: Int? = nil
     ) -> DStream<(K, [V])> where Element == (K, V) {
-        window(length, slide: slide).groupByKey(partitions: partitions)
+        window(length, slide: slide, operator: "groupByKeyAndWindow").groupByKey(partitions: partitions)
     }
 }
 

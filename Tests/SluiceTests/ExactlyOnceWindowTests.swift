@@ -1,0 +1,64 @@
+import Sluice
+import SluiceTesting
+import Testing
+
+/// Plain windows keep their batches in memory only, so an exactly-once
+/// output over one would lose the window's contents before a restart: it
+/// must refuse them at registration, naming the operator, while the
+/// state-backed (incremental) windows pass that check.
+@Suite struct ExactlyOnceWindowTests {
+    /// A store that must never be reached: the checks come first.
+    struct UnreachableStore: ExactlyOnceStore {
+        var description: String { "unreachable" }
+        func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
+            Issue.record("recover should not be called")
+            return .empty
+        }
+        func commit(_ commit: BatchCommit) async throws { Issue.record("commit should not be called") }
+        func reset(job: String) async throws {}
+    }
+
+    static let table = ResultTable(
+        name: "t", columns: [ResultColumn("value", .integer)], mode: .append)
+
+    /// The error of registering an exactly-once output over `make`'s stream.
+    func registrationError(_ make: (DStream<Int>) -> DStream<Int>) async throws -> StreamingError? {
+        let driver = try StreamTestDriver()
+        let stream = make(driver.context.queueStream([[1, 2], [3]]))
+        do {
+            try await stream.saveExactlyOnce(to: UnreachableStore(), job: "j", table: Self.table) { [.integer(Int64($0))] }
+        } catch let error as StreamingError {
+            return error
+        }
+        return nil
+    }
+
+    @Test func plainWindowsAreRefusedNamingTheOperator() async throws {
+        let cases: [(String, (DStream<Int>) -> DStream<Int>)] = [
+            ("window", { $0.window(.seconds(2)) }),
+            ("reduceByWindow", { $0.reduceByWindow(+, .seconds(2)) }),
+            ("groupByKeyAndWindow", { $0.map { ($0 % 2, $0) }.groupByKeyAndWindow(.seconds(2)).map { $0.1.count } }),
+            ("window", { $0.map { $0 * 2 }.window(.seconds(4), slide: .seconds(2)).count() }),
+        ]
+        for (name, make) in cases {
+            let error = try await registrationError(make)
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("reads \(name),") == true, "\(name): \(error?.message ?? "no error")")
+            #expect(error?.message.contains("inverse") == true)
+        }
+    }
+
+    @Test func stateBackedWindowsPassTheWindowCheck() async throws {
+        let cases: [(DStream<Int>) -> DStream<Int>] = [
+            { $0.reduceByWindow(+, inverse: -, .seconds(2)) },
+            { $0.countByWindow(.seconds(2)) },
+            { $0.map { ($0 % 2, $0) }.reduceByKeyAndWindow(max, .seconds(2)).map { $0.1 } },
+            { $0.countByValueAndWindow(.seconds(2)).map { $0.1 } },
+        ]
+        for make in cases {
+            // The queue stream cannot replay: that is the error left.
+            let error = try await registrationError(make)
+            #expect(error?.message.contains("cannot replay") == true, "\(error?.message ?? "no error")")
+        }
+    }
+}
