@@ -182,7 +182,7 @@ import Testing
     }
 
     @Test func windowedBatchesAreForgottenOnceNoWindowNeedsThem() async throws {
-        // With length 3 s and slide 1 s, batches older than 4 s are dropped;
+        // With length 3 s and slide 1 s, batches older than 2 s are dropped;
         // the window keeps working over a long run.
         let input = (1...20).map { [$0] }
         let output = try await testOperation(input: input) { $0.window(.seconds(3)).reduce(+) }

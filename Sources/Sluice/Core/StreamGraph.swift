@@ -122,8 +122,11 @@ final class StreamGraph: Sendable {
             state.frozen = true
             state.zeroTime = zeroTime
         }
+        // An output's stream is read only by outputs of the same batch time,
+        // which have all run when its batch is forgotten; its parents keep
+        // what the stream's later batches read (Spark keeps one slide more).
         for output in outputs {
-            for root in output.roots { root.remember(atLeast: root.slideDuration) }
+            for root in output.roots { root.remember(atLeast: .zero) }
         }
     }
 

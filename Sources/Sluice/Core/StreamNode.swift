@@ -12,7 +12,10 @@ final class StreamNode: Sendable {
     /// For input streams, the input's id in the graph.
     let inputID: Int?
     /// How much more history than its own remember duration this stream
-    /// needs its parents to keep (a window's length; zero otherwise).
+    /// needs its parents to keep: for a stream whose batch at time t reads
+    /// its parent's batches in (t − d, t], d − the batch interval (its next
+    /// batch is at least one interval later); zero for a stream that reads
+    /// its parent's batch of the same time.
     let parentRememberExtra: Duration
     /// Drops remembered batches with time ≤ the given time.
     let forgetThrough: @Sendable (Time) -> Void
@@ -20,7 +23,8 @@ final class StreamNode: Sendable {
     /// `start()` (e.g. a window length); returns the message of the error.
     let validate: (@Sendable (_ batchInterval: Duration) -> String?)?
 
-    private let remember = Locked<Duration>(.zero)
+    /// Nil until the graph is frozen and outputs set it (zero at least).
+    private let remember = Locked<Duration?>(nil)
 
     init(
         name: String,
@@ -43,14 +47,18 @@ final class StreamNode: Sendable {
         self.validate = validate
     }
 
-    /// How long computed batches of this stream are kept.
-    var rememberDuration: Duration { remember.value }
+    /// How long computed batches of this stream are kept after the batch
+    /// that ran last: batches with time ≤ that batch's time − this duration
+    /// are dropped. Zero for a stream only outputs read: its batch is
+    /// dropped as soon as the outputs of its time ran.
+    var rememberDuration: Duration { remember.value ?? .zero }
 
     /// Ensures batches are kept for at least `duration`, and tells the parents
-    /// what they must keep in turn (Spark's `DStream.remember`).
+    /// what they must keep in turn: this stream's need plus what computing
+    /// one of its batches reads further back (Spark's `DStream.remember`).
     func remember(atLeast duration: Duration) {
         let updated = remember.withLock { current -> Duration? in
-            guard duration > current else { return nil }
+            if let current, duration <= current { return nil }
             current = duration
             return duration
         }

@@ -2,7 +2,9 @@ extension DStream {
     /// Running state per key (Spark's `updateStateByKey`): every batch, for
     /// every key that has state or values in the batch,
     /// `newState = update(valuesInBatch, oldState)`; nil removes the key. The
-    /// stream's batch holds every `(key, state)` after the update.
+    /// stream's batch holds every `(key, state)` after the update (read from
+    /// a snapshot of the state, so it costs no memory per key while the
+    /// batch is only read by outputs).
     ///
     /// The state is kept in a ``KeyedState`` and, under an exactly-once
     /// output, committed with each batch and restored at start.
@@ -45,6 +47,7 @@ extension DStream {
         // Initial entries count as changes, so the first commit stores them.
         for (key, value) in initialState { state.store.put(key, value) }
         let count = partitions ?? defaultParallelism
+        let lent = LentSnapshot<K, S>()
         let stream: DStream<(K, S)> = derived("updateStateByKey") { batch, _ in
             // Values are appended in place (`[key, default: []].append`): a
             // combineByKey mergeValue `(values, value) -> values` copies the
@@ -63,7 +66,10 @@ extension DStream {
                 }
                 for (key, values) in grouped { valuesByKey[key, default: []].append(contentsOf: values) }
             }
-            let entries: [(K, S)] = state.store.update { stored in
+            // The previous batch's output must not share the store's storage
+            // when it is written (that would copy every key).
+            lent.release()
+            return state.store.update { stored in
                 var written: [K] = []
                 for (key, values) in valuesByKey {
                     let old = stored[key]
@@ -74,21 +80,31 @@ extension DStream {
                         written.append(key)
                     }
                 }
-                for key in Array(stored.keys) where valuesByKey[key] == nil {
-                    guard let old = stored[key] else { continue }
-                    if let new = update([], old) {
-                        if !unchanged(old, new) {
-                            written.append(key)
-                            stored[key] = new
+                // Keys without values, in place: updating a value keeps the
+                // indices valid; removals wait until the walk is over.
+                var removed: [K] = []
+                var index = stored.startIndex
+                while index != stored.endIndex {
+                    let (key, old) = stored[index]
+                    if valuesByKey[key] == nil {
+                        if let new = update([], old) {
+                            if !unchanged(old, new) {
+                                written.append(key)
+                                stored.values[index] = new
+                            }
+                        } else {
+                            removed.append(key)
                         }
-                    } else {
-                        stored.removeValue(forKey: key)
-                        written.append(key)
                     }
+                    stored.formIndex(after: &index)
                 }
-                return (result: stored.map { ($0.key, $0.value) }, written: written)
+                for key in removed { stored.removeValue(forKey: key) }
+                written.append(contentsOf: removed)
+                // The batch is every key's state (Spark's semantics): a
+                // snapshot sharing the store's storage, not a copy; the graph
+                // drops it once the batch's outputs ran.
+                return (result: lent.lend(stored, partitionCount: count), written: written)
             }
-            return Batch(entries, partitionCount: count)
         }
         registry.register(nodeID: stream.node.id, state)
         return stream

@@ -64,6 +64,8 @@ extension DStream {
         let index = Locked(PartialsIndex<K>())
         let stream = DStream<(K, V)>(
             name: "reduceByKeyAndWindow", graph: node.graph, slideDuration: windowSlide, parents: [reduced.node],
+            // Each window reads the reduced batches since the previous one.
+            parentRememberExtra: max(.zero, windowSlide - node.graph.batchInterval),
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
             let entering = try await reduced.timedBatches(in: time - windowSlide, time)

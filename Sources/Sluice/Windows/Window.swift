@@ -21,7 +21,7 @@ extension DStream {
         let parentSlide = parent.slideDuration
         let stream = DStream(
             name: `operator`, graph: node.graph, slideDuration: windowSlide, parents: [parent.node],
-            parentRememberExtra: length,
+            parentRememberExtra: max(.zero, length - node.graph.batchInterval),
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
             try await Batch(partitions: parent.batches(in: time - length, time).flatMap(\.partitions))
