@@ -189,7 +189,7 @@ struct SinkChild: AsyncParsableCommand {
         source.startingPosition = .earliest
         // The pipeline of SluiceJobs' WordCountJob.define.
         let lines = context.kafkaDirectStream(source).mapOrDeadLetter(
-            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: $0.value) }
+            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: Array($0.value)) }
         ) { record -> String in
             guard let text = record.valueString else { throw BenchError("value is not UTF-8") }
             return text

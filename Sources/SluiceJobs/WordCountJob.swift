@@ -60,7 +60,7 @@ public struct WordCountJob: Sendable {
         source.maxRatePerPartition = maxRatePerPartition
         if let consumer { source.consumer = consumer }
         let lines = context.kafkaDirectStream(source).mapOrDeadLetter(
-            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: $0.value) },
+            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: Array($0.value)) },
             policy: deadLetterPolicy
         ) { record -> (text: String, time: Time) in
             guard let text = record.valueString else { throw UndecodableValue(bytes: record.value.count) }

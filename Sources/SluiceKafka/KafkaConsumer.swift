@@ -199,23 +199,18 @@ public final class KafkaConsumer: Sendable {
         guard count >= 0 else {
             throw KafkaError(rd_kafka_last_error(), "fetch from \(client.bootstrapServers)")
         }
-        var records: [KafkaRecord] = []
-        records.reserveCapacity(count)
-        var firstError: KafkaError?
         // Only the fetching thread decodes; the decoder's cache is taken out
-        // of the lock for the loop and put back after.
+        // of the lock for the batch and put back after.
         var decoder = state.withLock { $0.decoder }
+        let records = decoder.records(from: messages, count: count)
+        var firstError: KafkaError?
         for index in 0..<count {
             guard let message = messages[index] else { continue }
-            defer { rd_kafka_message_destroy(message) }
             let err = message.pointee.err
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                records.append(decoder.record(from: message))
-            } else if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                continue
-            } else if firstError == nil {
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__PARTITION_EOF && firstError == nil {
                 firstError = Self.fetchError(message, decoder: &decoder)
             }
+            rd_kafka_message_destroy(message)
         }
         state.withLock { [decoder] in $0.decoder = decoder }
         if let firstError {

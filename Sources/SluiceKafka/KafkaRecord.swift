@@ -1,5 +1,10 @@
-/// A record read from Kafka. Key and value are copied once out of
-/// librdkafka's buffer into Swift arrays the record owns.
+/// A record read from Kafka.
+///
+/// Key and value are copied once out of librdkafka's buffers: the records of
+/// one poll share one array and each holds a slice of it (indices start
+/// where the slice starts, not at 0; iterate, or use `withUnsafeBytes`).
+/// A record kept long after the others of its poll keeps that whole array
+/// alive; copy it with `Array(record.value)` to keep only its own bytes.
 public struct KafkaRecord: Sendable {
     public var topic: String
     public var partition: Int32
@@ -7,15 +12,15 @@ public struct KafkaRecord: Sendable {
     /// The record's timestamp, with its kind; `nil` when the broker gave none.
     public var timestamp: KafkaTimestamp?
     /// The key bytes; `nil` for a record without a key.
-    public var key: [UInt8]?
+    public var key: ArraySlice<UInt8>?
     /// The value bytes (empty for a null value).
-    public var value: [UInt8]
+    public var value: ArraySlice<UInt8>
     /// Headers in the order they were written; names may repeat.
     public var headers: [KafkaHeader]
 
     public init(
         topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp? = nil,
-        key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []
+        key: ArraySlice<UInt8>? = nil, value: ArraySlice<UInt8>, headers: [KafkaHeader] = []
     ) {
         self.topic = topic
         self.partition = partition
@@ -24,6 +29,15 @@ public struct KafkaRecord: Sendable {
         self.key = key
         self.value = value
         self.headers = headers
+    }
+
+    /// A record with bytes of its own (tests, examples).
+    public init(
+        topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp? = nil,
+        key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []
+    ) {
+        self.init(topic: topic, partition: partition, offset: offset, timestamp: timestamp,
+                  key: key.map { $0[...] }, value: value[...], headers: headers)
     }
 
     /// The record's topic and partition.

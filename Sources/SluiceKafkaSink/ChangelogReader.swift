@@ -87,7 +87,7 @@ struct ChangelogReader {
                 if record.headers.contains(where: { $0.name == ChangelogRecord.deleteHeader }) {
                     state[name]?[stateKey] = nil
                 } else {
-                    state[name, default: [:]][stateKey] = record.value
+                    state[name, default: [:]][stateKey] = Array(record.value)  // its own bytes, not a slice pinning the whole poll
                 }
             default:
                 break

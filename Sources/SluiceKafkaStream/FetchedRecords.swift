@@ -73,17 +73,27 @@ final class FetchedRecords: Sendable {
         guard !records.isEmpty else { return [] }
         let (toPause, waiters) = state.withLock { state -> ([KafkaTopicPartition], [CheckedContinuation<Void, Never>]) in
             var toPause: [KafkaTopicPartition] = []
-            for record in records {
-                let partition = record.topicPartition
-                guard var buffer = state.partitions[partition] else { continue }
-                state.partitions[partition] = nil  // keep the buffer uniquely referenced while mutating
-                if buffer.held > 0, let last = buffer.records.last, record.offset <= last.offset {
+            // A poll returns runs of records of one partition: the buffer is
+            // looked up once per run, not once per record.
+            var runStart = records.startIndex
+            while runStart < records.endIndex {
+                let first = records[runStart]
+                var runEnd = runStart + 1
+                while runEnd < records.endIndex && records[runEnd].partition == first.partition
+                    && records[runEnd].offset > records[runEnd - 1].offset && records[runEnd].topic == first.topic {
+                    runEnd += 1
+                }
+                defer { runStart = runEnd }
+                let partition = first.topicPartition
+                guard var buffer = state.partitions.removeValue(forKey: partition) else { continue }
+                // (removed while mutating so the buffer stays uniquely referenced)
+                if buffer.held > 0, let last = buffer.records.last, first.offset <= last.offset {
                     // A re-fetch after a seek backwards: keep offsets increasing.
-                    let cut = buffer.records[buffer.head...].firstIndex { $0.offset >= record.offset } ?? buffer.records.count
+                    let cut = buffer.records[buffer.head...].firstIndex { $0.offset >= first.offset } ?? buffer.records.count
                     buffer.records.removeSubrange(cut...)
                 }
-                buffer.records.append(record)
-                buffer.position = max(buffer.position, record.offset + 1)
+                buffer.records.append(contentsOf: records[runStart..<runEnd])
+                buffer.position = max(buffer.position, records[runEnd - 1].offset + 1)
                 if !buffer.paused && buffer.held >= maxHeldPerPartition {
                     buffer.paused = true
                     toPause.append(partition)

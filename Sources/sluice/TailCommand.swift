@@ -91,21 +91,21 @@ struct TailCommand: ParsableCommand {
         try consumer.close()
     }
 
-    private func line(for record: KafkaRecord) -> [UInt8] {
+    private func line(for record: KafkaRecord) -> ArraySlice<UInt8> {
         switch format {
         case .value:
             return record.value
         case .detailed:
             let key = record.keyString ?? (record.key == nil ? "∅" : "<\(record.key?.count ?? 0) bytes>")
             let ts = record.timestamp.map { " ts=\($0.milliseconds)" } ?? ""
-            return Array("\(record.topic)[\(record.partition)]@\(record.offset)\(ts) key=\(key) ".utf8) + record.value
+            return (Array("\(record.topic)[\(record.partition)]@\(record.offset)\(ts) key=\(key) ".utf8) + record.value)[...]
         case .json:
             var object: [String: Any] = ["topic": record.topic, "partition": record.partition, "offset": record.offset]
             object["key"] = record.keyString
             object["value"] = record.valueString ?? String(decoding: record.value, as: UTF8.self)
             if let ts = record.timestamp { object["timestamp"] = ts.milliseconds }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            return Array(data)
+            return Array(data)[...]
         }
     }
 }
@@ -114,7 +114,7 @@ struct TailCommand: ParsableCommand {
 struct StandardOutput {
     private var buffer: [UInt8] = []
 
-    mutating func write(_ line: [UInt8]) {
+    mutating func write<Bytes: Collection<UInt8>>(_ line: Bytes) {
         buffer += line
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 64 * 1024 { flush() }
