@@ -9,7 +9,10 @@ import Synchronization
 /// the previous batch's `until`, `until` is the end of the log (the last
 /// stable offset with read_committed) capped by the rate limit or
 /// backpressure — and the batch then reads exactly those records, one batch
-/// partition per Kafka partition.
+/// partition per Kafka partition. The end of the log comes from what the
+/// consumer already knows (the fetch responses' high watermarks, its
+/// position) when that is current and within the last stable offset, so a
+/// plan rarely waits for a ListOffsets round trip (``LogEndChoice``).
 ///
 /// A fetch thread reads ahead into per-partition buffers (paused above
 /// `maxBufferedRecordsPerPartition`), so batch k+1's records arrive while
@@ -32,7 +35,7 @@ public final class KafkaDirectSource: InputSource {
         }
     }
 
-    private struct State {
+    struct State {
         var consumer: KafkaConsumer?
         /// Asks partition leaders for watermarks on connections of its own:
         /// on the fetching consumer's connections a ListOffsets request waits
@@ -51,10 +54,23 @@ public final class KafkaDirectSource: InputSource {
         var fetchError: KafkaError?
         var stopRequested = false
         var fetcherRunning = false
+        /// Partitions whose end of log planning asked of the leaders, summed
+        /// over plans (the others came from fetch responses).
+        var partitionsAskedOfLeaders = 0
+        /// The end each partition's leader gave when last asked (under
+        /// read_committed, a last stable offset: the log's end is never below it).
+        var askedEnds: [KafkaTopicPartition: Int64] = [:]
+        /// A background refresh of `askedEnds` is running.
+        var refreshing = false
+        var partitionsRefreshed = 0
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let fetched: FetchedRecords
+    /// Partitions the fetch thread paused because their buffer is full.
+    /// Updated in the same step as the buffer decides to pause, so a plan
+    /// never sees a paused partition as being fetched.
+    let paused = Mutex(Set<KafkaTopicPartition>())
     private let fetcherStopped = DispatchSemaphore(value: 0)
 
     /// A source for `configuration`; settings are validated when the context starts.
@@ -90,6 +106,10 @@ public final class KafkaDirectSource: InputSource {
             onEvent: { [weak self] event in self?.handle(event) })
         var offsetsConfiguration = configuration.effectiveConsumerConfiguration
         offsetsConfiguration.clientID += "-offsets"
+        // Its requests are small and each plan waits for the answer: with
+        // Nagle's algorithm a request can wait for the previous one's
+        // (delayed) ACK.
+        offsetsConfiguration.additionalProperties["socket.nagle.disable"] = "true"
         let offsetsClient = try KafkaConsumer(configuration: offsetsConfiguration, logger: logger)
         state.withLock { state in
             state.consumer = consumer
@@ -122,7 +142,7 @@ public final class KafkaDirectSource: InputSource {
         let starts = state.withLock { $0.nextOffsets }
         guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         let partitions = starts.keys.sorted()
-        let marks = try await KafkaBlocking.run { [self] in try watermarks(partitions, client: offsetsClient) }
+        let marks = try await logEnds(from: starts, consumer: consumer, offsetsClient: offsetsClient)
         var ends: [KafkaTopicPartition: Int64] = [:]
         for (partition, mark) in marks {
             ends[partition] = mark.high
@@ -238,6 +258,7 @@ public final class KafkaDirectSource: InputSource {
             if let last = take.records.last { from = last.offset + 1 }
             if take.resume, let consumer = state.withLock({ $0.consumer }) {
                 try? consumer.resume([partition])
+                paused.withLock { _ = $0.remove(partition) }
             }
             if take.complete || from >= range.until { return records }
             if let failure = state.withLock({ $0.fetchError }) { throw failure }
@@ -317,28 +338,6 @@ public final class KafkaDirectSource: InputSource {
         }
     }
 
-    /// Low watermark and end of the log per partition, asked of the leaders
-    /// in parallel; under read_committed the leader answers with the last
-    /// stable offset. A partition whose leader does not answer reads nothing
-    /// this batch. *Blocking*.
-    private func watermarks(_ partitions: [KafkaTopicPartition], client: KafkaConsumer) throws -> [KafkaTopicPartition: KafkaWatermarks] {
-        let results = Mutex<[KafkaTopicPartition: Result<KafkaWatermarks, any Error>]>([:])
-        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
-            let partition = partitions[index]
-            let result = Result { try client.watermarks(of: partition, timeout: .seconds(10)) }
-            results.withLock { $0[partition] = result }
-        }
-        var marks: [KafkaTopicPartition: KafkaWatermarks] = [:]
-        for (partition, result) in results.withLock({ $0 }) {
-            switch result {
-            case .success(let mark): marks[partition] = mark
-            case .failure(let error):
-                state.withLock { $0.logger }.warning("\(name): end of log of \(partition) unknown this batch: \(error)")
-            }
-        }
-        return marks
-    }
-
     // MARK: Fetch thread
 
     private func startFetcher(_ consumer: KafkaConsumer) {
@@ -354,8 +353,16 @@ public final class KafkaDirectSource: InputSource {
     private func fetchLoop(_ consumer: KafkaConsumer) {
         while !state.withLock({ $0.stopRequested }) {
             do {
-                let records = try consumer.poll(maxRecords: 10_000, timeout: .milliseconds(50))
-                let toPause = fetched.append(records)
+                // consume_batch waits its whole timeout unless maxRecords
+                // arrive, which held records up to 50 ms: take what is there,
+                // and when nothing is, wait for the first record only.
+                var records = try consumer.poll(maxRecords: 10_000, timeout: .zero)
+                if records.isEmpty { records = try consumer.poll(maxRecords: 1, timeout: .milliseconds(50)) }
+                let toPause = paused.withLock { paused in
+                    let toPause = fetched.append(records)
+                    paused.formUnion(toPause)
+                    return toPause
+                }
                 if !toPause.isEmpty { try consumer.pause(toPause) }
                 let tracked = fetched.trackedPartitions
                 if !tracked.isEmpty {
@@ -390,9 +397,11 @@ public final class KafkaDirectSource: InputSource {
             }
         case .revoked(let partitions), .lost(let partitions):
             fetched.untrack(partitions)
+            paused.withLock { $0.subtract(partitions) }
             state.withLock { state in
                 for partition in partitions {
                     if let next = state.nextOffsets[partition] { state.positionsAtRevoke[partition] = next }
+                    state.askedEnds[partition] = nil
                     state.nextOffsets[partition] = nil
                     state.needsStart.remove(partition)
                 }

@@ -1,0 +1,123 @@
+import Dispatch
+import SluiceKafka
+import Synchronization
+
+extension KafkaDirectSource {
+    /// How many partition ends planning has asked of the partition leaders
+    /// so far (a round trip each plan that asks); the others came from the
+    /// fetch responses. For monitoring and benchmarks.
+    public var partitionEndsAskedOfLeaders: Int { state.withLock { $0.partitionsAskedOfLeaders } }
+
+    /// How many partition ends were asked of the leaders in the background
+    /// (read_committed, the consumer behind the cached high watermark), for
+    /// later plans; no plan waited for them.
+    public var partitionEndsRefreshedInBackground: Int { state.withLock { $0.partitionsRefreshed } }
+
+    /// Low watermark and end of the log (the last stable offset with
+    /// read_committed) per partition, for planning a batch: from the fetch
+    /// responses where ``LogEndChoice`` allows it, the rest asked of the
+    /// leaders in one request per leader. A partition whose leader does not
+    /// answer reads nothing this batch.
+    func logEnds(
+        from starts: [KafkaTopicPartition: Int64], consumer: KafkaConsumer, offsetsClient: KafkaConsumer
+    ) async throws -> [KafkaTopicPartition: KafkaWatermarks] {
+        var marks: [KafkaTopicPartition: KafkaWatermarks] = [:]
+        var toAsk: [KafkaTopicPartition] = []
+        var toRefresh: [KafkaTopicPartition] = []
+        for (partition, local) in try localKnowledge(starts, consumer: consumer) {
+            switch LogEndChoice.choose(local, isolation: configuration.isolationLevel) {
+            case .known(let mark): marks[partition] = mark
+            case .knownAndRefresh(let mark):
+                marks[partition] = mark
+                toRefresh.append(partition)
+            case .askLeader: toAsk.append(partition)
+            }
+        }
+        if !toRefresh.isEmpty { refreshInBackground(toRefresh, client: offsetsClient) }
+        guard !toAsk.isEmpty else { return marks }
+        state.withLock { $0.partitionsAskedOfLeaders += toAsk.count }
+        let asking = toAsk
+        let asked = try await KafkaBlocking.run { [self] in try askLeaders(asking, client: offsetsClient) }
+        remember(asked)
+        marks.merge(asked) { _, asked in asked }
+        return marks
+    }
+
+    /// Asks the leaders for these partitions' ends off the planning path;
+    /// later plans use the answer. One refresh at a time.
+    private func refreshInBackground(_ partitions: [KafkaTopicPartition], client: KafkaConsumer) {
+        let start = state.withLock { state -> Bool in
+            guard !state.refreshing else { return false }
+            state.refreshing = true
+            state.partitionsRefreshed += partitions.count
+            return true
+        }
+        guard start else { return }
+        Task.detached { [self] in
+            let asked = try? await KafkaBlocking.run { [self] in try askLeaders(partitions, client: client) }
+            if let asked { remember(asked) }
+            state.withLock { $0.refreshing = false }
+        }
+    }
+
+    /// Keeps the leaders' answers: each end is a lower bound of the log's
+    /// end (the last stable offset under read_committed) from then on.
+    private func remember(_ asked: [KafkaTopicPartition: KafkaWatermarks]) {
+        state.withLock { state in
+            for (partition, mark) in asked { state.askedEnds[partition] = max(state.askedEnds[partition] ?? 0, mark.high) }
+        }
+    }
+
+    /// Cached watermarks, positions and whether each partition is being
+    /// fetched: local calls only, no network.
+    private func localKnowledge(
+        _ starts: [KafkaTopicPartition: Int64], consumer: KafkaConsumer
+    ) throws -> [(KafkaTopicPartition, LogEndChoice.Local)] {
+        let partitions = starts.keys.sorted()
+        // Read the paused set first: a partition paused after this read has
+        // fetched records up to its cached end, which is then still a
+        // lower bound of the log's end.
+        let pausedNow = paused.withLock { $0 }
+        let asked = state.withLock { $0.askedEnds }
+        let positions = try consumer.position(partitions)
+        return try partitions.map { partition in
+            (partition, LogEndChoice.Local(
+                cached: try consumer.cachedWatermarks(of: partition),
+                position: positions[partition] ?? nil,
+                from: starts[partition] ?? 0,
+                asked: asked[partition],
+                isFetching: !pausedNow.contains(partition)))
+        }
+    }
+
+    /// Both ends of each partition from its leader: the end of the log and
+    /// the log start, each one ListOffsets request per leader, the two in
+    /// parallel. *Blocking*.
+    private func askLeaders(_ partitions: [KafkaTopicPartition], client: KafkaConsumer) throws -> [KafkaTopicPartition: KafkaWatermarks] {
+        let answers = Mutex<(ends: Result<[KafkaTopicPartition: Result<Int64, KafkaError>], any Error>?,
+                             starts: Result<[KafkaTopicPartition: Result<Int64, KafkaError>], any Error>?)>((nil, nil))
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            if index == 0 {
+                let ends = Result { try client.endOffsets(of: partitions, timeout: .seconds(10)) }
+                answers.withLock { $0.ends = ends }
+            } else {
+                let starts = Result { try client.startOffsets(of: partitions, timeout: .seconds(10)) }
+                answers.withLock { $0.starts = starts }
+            }
+        }
+        let (ends, starts) = answers.withLock { ($0.ends, $0.starts) }
+        var marks: [KafkaTopicPartition: KafkaWatermarks] = [:]
+        for partition in partitions {
+            do {
+                guard let ends, let starts else { continue }
+                let end = try ends.get()[partition]?.get()
+                let start = try starts.get()[partition]?.get()
+                guard let end, let start else { continue }
+                marks[partition] = KafkaWatermarks(low: start, high: end)
+            } catch {
+                state.withLock { $0.logger }.warning("\(name): end of log of \(partition) unknown this batch: \(error)")
+            }
+        }
+        return marks
+    }
+}
