@@ -62,6 +62,14 @@ enum Measure {
 @_silgen_name("malloc_trim")
 func mallocTrim(_ pad: Int) -> Int32
 
+/// glibc's `malloc_stats`: prints each arena's and the total memory in use to stderr.
+@_silgen_name("malloc_stats")
+func mallocStats()
+
+/// glibc's `mallopt`: sets an allocator parameter (`M_MMAP_THRESHOLD` = -3).
+@_silgen_name("mallopt")
+func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
 /// Formatting of figures.
 enum Format {
     static func rate(_ value: Double) -> String {

@@ -53,16 +53,26 @@ struct StateBenchmark: AsyncParsableCommand {
         print("")
         print("## state memory — \(memoryKeys) keys of Int64 counts keyed by short strings (\"k\" + number), filled through the operator, one child each")
         let plain = try ChildProcess.runSelf(["run-state-memory", "--op", "dictionary", "--keys", "\(memoryKeys)"], what: "state memory (dictionary)")
-        print(String(format: "baseline, a plain Swift [String: Int64] holding the same keys (same run): %.0f bytes per key resident (%.0f beyond the key's bytes)",
-                     plain["residentBytesPerKey"], plain["residentBytesPerKey"] - plain["keyBytes"]))
+        print(String(format: "baseline, a plain Swift [String: Int64] holding the same keys (same run): %.0f bytes per key resident (%.0f beyond the key's bytes); malloc'd and live %.0f bytes per key",
+                     plain["residentBytesPerKey"], plain["residentBytesPerKey"] - plain["keyBytes"], plain["heapBytesPerKey"]))
         for op in ["updateStateByKey", "mapWithState"] {
             let report = try ChildProcess.runSelf(["run-state-memory", "--op", op, "--keys", "\(memoryKeys)"], what: "state memory (\(op))")
             let perKey = report["residentBytesPerKey"]
             let keyBytes = report["keyBytes"]
             let beyond = perKey - keyBytes
-            print(String(format: "%@: resident %.0f bytes per key after filling (%.0f of them the key's own UTF-8 bytes) → %.0f bytes per key beyond the key (target ≤ 100: %@); peak RSS %@ = %.0f bytes per key over the empty context",
-                         op, perKey, keyBytes, beyond, Format.verdict(beyond <= 100), Format.megabytes(Int(report["peakRSS"])),
+            print(String(format: "%@: resident %.0f bytes per key after filling (%.0f of them the key's own UTF-8 bytes) → %.0f bytes per key beyond the key (target ≤ 100: %@); malloc'd and live %.0f bytes per key; peak RSS %@ = %.0f bytes per key over the empty context",
+                         op, perKey, keyBytes, beyond, Format.verdict(beyond <= 100), report["heapBytesPerKey"], Format.megabytes(Int(report["peakRSS"])),
                          (report["peakRSS"] - report["baselineRSS"]) / Double(memoryKeys)))
+        }
+        // Resident above live is memory glibc keeps: with its default dynamic
+        // mmap threshold, large blocks freed on worker threads (a grown-out
+        // dictionary's old storage, batch arrays) stay in per-thread arenas,
+        // whose top malloc_trim does not return. A fixed threshold shows it.
+        for op in ["updateStateByKey", "mapWithState"] {
+            let report = try ChildProcess.runSelf(
+                ["run-state-memory", "--op", op, "--keys", "\(memoryKeys)", "--fixed-mmap-threshold"], what: "state memory (\(op), fixed mmap threshold)")
+            print(String(format: "%@ with glibc's mmap threshold fixed at 128 KiB (mallopt M_MMAP_THRESHOLD, as MALLOC_MMAP_THRESHOLD_=131072 does): resident %.0f bytes per key beyond the key; malloc'd and live %.0f; peak RSS %@",
+                         op, report["residentBytesPerKey"] - report["keyBytes"], report["heapBytesPerKey"], Format.megabytes(Int(report["peakRSS"]))))
         }
         printLoad()
     }
@@ -161,8 +171,10 @@ struct StateMemoryChild: AsyncParsableCommand {
     @Option var op: String
     @Option var keys: Int
     @Option var batchSize: Int = 250_000
+    @Flag(help: "Fix glibc's mmap threshold at 128 KiB (no dynamic threshold).") var fixedMmapThreshold = false
 
     func run() async throws {
+        if fixedMmapThreshold { _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 128 * 1024) }
         ChildSetup.quietLogging()
         if op == "dictionary" { return try plainDictionary() }
         let queue = BatchQueue<(String, Int64)>()
@@ -186,6 +198,7 @@ struct StateMemoryChild: AsyncParsableCommand {
         try await driver.runBatches(2)
         _ = mallocTrim(0)
         let baseline = Measure.statusBytes("VmRSS")
+        let heapBaseline = Self.heapInUse()
         var keyBytes = 0
         var next = 0
         while next < keys {
@@ -205,20 +218,47 @@ struct StateMemoryChild: AsyncParsableCommand {
         try await driver.runBatches(2)
         _ = mallocTrim(0)
         let resident = Measure.statusBytes("VmRSS")
+        let heap = Self.heapInUse()
         ChildReport.emit([
             "keys": Double(keys),
             "baselineRSS": Double(baseline),
             "residentRSS": Double(resident),
             "residentBytesPerKey": Double(resident - baseline) / Double(keys),
+            "heapBytesPerKey": Double(heap - heapBaseline) / Double(keys),
             "keyBytes": Double(keyBytes) / Double(keys),
         ])
         await driver.stop(graceful: false)
+    }
+
+    /// Bytes malloc has handed out and not got back, over all arenas and
+    /// mmapped chunks: live data, without the freed memory resident figures
+    /// may still include. glibc's `malloc_stats` prints it to stderr
+    /// ("Total (incl. mmap): … in use bytes = N"; `mallinfo2` is not
+    /// visible to Swift), so stderr goes to a temporary file for the call.
+    static func heapInUse() -> Int {
+        let path = NSTemporaryDirectory() + "sluice-bench-malloc-stats-\(getpid())"
+        let file = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        guard file >= 0 else { return 0 }
+        defer { unlink(path) }
+        let saved = dup(2)
+        dup2(file, 2)
+        mallocStats()
+        dup2(saved, 2)
+        close(saved)
+        close(file)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let total = text.range(of: "Total (incl. mmap):") else { return 0 }
+        for line in text[total.upperBound...].split(separator: "\n") where line.contains("in use bytes") {
+            return Int(line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+        }
+        return 0
     }
 
     /// The floor: the same keys in one `[String: Int64]`, grown by insertion.
     func plainDictionary() throws {
         _ = mallocTrim(0)
         let baseline = Measure.statusBytes("VmRSS")
+        let heapBaseline = Self.heapInUse()
         var keyBytes = 0
         var dictionary: [String: Int64] = [:]
         for index in 0..<keys {
@@ -233,6 +273,7 @@ struct StateMemoryChild: AsyncParsableCommand {
             "baselineRSS": Double(baseline),
             "residentRSS": Double(resident),
             "residentBytesPerKey": Double(resident - baseline) / Double(keys),
+            "heapBytesPerKey": Double(Self.heapInUse() - heapBaseline) / Double(keys),
             "keyBytes": Double(keyBytes) / Double(keys),
         ])
     }
