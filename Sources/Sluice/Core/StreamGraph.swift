@@ -9,6 +9,7 @@ final class StreamGraph: Sendable {
     let printSink: any TextSink
     let logger: Logger
     /// The stateful operators' states, for the exactly-once layer.
+    @usableFromInline
     let stateRegistry = StateRegistry()
     /// Records that failed a transform, per batch, for the exactly-once layer.
     let deadLetters = DeadLetterLedger()

@@ -3,6 +3,7 @@
 /// `DStream` metadata: `slideDuration`, `dependencies`, `rememberDuration`).
 @usableFromInline
 final class StreamNode: Sendable {
+    @usableFromInline
     let id: Int
     let name: String
     let slideDuration: Duration

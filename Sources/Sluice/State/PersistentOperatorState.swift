@@ -74,6 +74,7 @@ public final class KeyedState<Key: Hashable & Sendable & Codable, Value: Sendabl
 }
 
 /// The stateful operators of one graph, in creation order.
+@usableFromInline
 final class StateRegistry: Sendable {
     private struct Entry {
         let nodeID: Int
@@ -103,6 +104,7 @@ final class StateRegistry: Sendable {
     }
 
     /// The stable default name of the next operator of `kind`: `kind#n`.
+    @usableFromInline
     func nextName(kind: String) -> String {
         ordinals.withLock { ordinals in
             let next = (ordinals[kind] ?? 0) + 1
@@ -115,6 +117,7 @@ final class StateRegistry: Sendable {
 
     /// Registers the state of the stream node `nodeID`. A name used twice is
     /// reported when an exactly-once output is attached.
+    @usableFromInline
     func register(nodeID: Int, _ state: any PersistentOperatorState) {
         entries.withLock { entries in
             if entries.contains(where: { $0.state.name == state.name }) {

@@ -8,6 +8,12 @@ public struct WindowPartials<V: Sendable & Codable>: Sendable, Codable {
     public var total: V?
     /// Partial value per batch time (ms) of the batches in the window.
     public var partials: [Int64: V]
+
+    @inlinable
+    init(total: V?, partials: [Int64: V]) {
+        self.total = total
+        self.partials = partials
+    }
 }
 
 extension DStream {
@@ -23,6 +29,7 @@ extension DStream {
     /// ``KeyedState`` (`name`, default `reduceByKeyAndWindow#n`), committed
     /// and restored by an exactly-once output, so a window spanning a
     /// restart still subtracts what entered before it.
+    @inlinable
     public func reduceByKeyAndWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         inverse: @escaping @Sendable (V, V) -> V,
@@ -39,6 +46,7 @@ extension DStream {
     /// its per-batch partials when one of them leaves, so a window costs the
     /// keys that changed times the window's length in batches, plus the
     /// output. State-backed like the inverse variant.
+    @inlinable
     public func reduceByKeyAndWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         _ length: Duration, slide: Duration? = nil, partitions: Int? = nil,
@@ -47,7 +55,11 @@ extension DStream {
         incrementalWindow(combine, inverse: nil, length, slide: slide, partitions: partitions, filter: nil, name: name)
     }
 
-    private func incrementalWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
+    // Inlinable, like the shuffle (`Batch+Shuffle.swift`), so that the
+    // window's body is specialised for the caller's key and value types
+    // instead of going through generic metadata for every key.
+    @inlinable
+    func incrementalWindow<K: Hashable & Sendable & Codable, V: Sendable & Codable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         inverse: (@Sendable (V, V) -> V)?,
         _ length: Duration, slide: Duration?, partitions: Int?,
@@ -65,7 +77,7 @@ extension DStream {
         let stream = DStream<(K, V)>(
             name: "reduceByKeyAndWindow", graph: node.graph, slideDuration: windowSlide, parents: [reduced.node],
             // Each window reads the reduced batches since the previous one.
-            parentRememberExtra: max(.zero, windowSlide - node.graph.batchInterval),
+            parentRememberExtra: max(.zero, windowSlide - batchInterval),
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
             let entering = try await reduced.timedBatches(in: time - windowSlide, time)
@@ -121,11 +133,18 @@ extension DStream {
 
 /// Keys by the batch time of their partial values, oldest first, so that
 /// the partials leaving a window are found without scanning every key.
+@usableFromInline
 struct PartialsIndex<K: Hashable & Sendable>: Sendable {
-    private var entries: Deque<(time: Int64, keys: [K])> = []
-    private(set) var isBuilt = false
+    @usableFromInline
+    var entries: Deque<(time: Int64, keys: [K])> = []
+    @usableFromInline
+    var isBuilt = false
+
+    @inlinable
+    init() {}
 
     /// Indexes every stored partial (after a restore or at the first window).
+    @inlinable
     mutating func rebuild<V>(from stored: [K: WindowPartials<V>]) {
         var byTime: [Int64: [K]] = [:]
         for (key, entry) in stored {
@@ -135,12 +154,14 @@ struct PartialsIndex<K: Hashable & Sendable>: Sendable {
         isBuilt = true
     }
 
+    @inlinable
     mutating func append(_ time: Int64, _ keys: [K]) {
         guard !keys.isEmpty else { return }
         entries.append((time, keys))
     }
 
     /// Removes and returns the entries with time ≤ `limit`.
+    @inlinable
     mutating func pop(through limit: Int64) -> [(Int64, [K])] {
         var popped: [(Int64, [K])] = []
         while let first = entries.first, first.time <= limit {

@@ -36,6 +36,7 @@ extension DStream {
     }
 
     /// Like `batches(in:_:)`, with each batch's time.
+    @usableFromInline
     func timedBatches(in after: Time, _ through: Time) async throws -> [(Time, Batch<Element>)] {
         guard let zero = node.graph.zeroTime else { return [] }
         let slide = slideDuration.wholeMilliseconds
@@ -54,6 +55,7 @@ extension DStream {
 
 /// The start-up check of a window: both durations positive multiples of the
 /// parent's slide.
+@usableFromInline
 func windowValidation(length: Duration, slide: Duration, parentSlide: Duration) -> String? {
     let l = length.wholeMilliseconds, s = slide.wholeMilliseconds, p = parentSlide.wholeMilliseconds
     guard length.isWholeMilliseconds, slide.isWholeMilliseconds, l > 0, s > 0, p > 0, l % p == 0, s % p == 0 else {
