@@ -26,7 +26,7 @@ struct ReadCommand: ParsableCommand {
         var bytes = 0
         let deadline = start + .seconds(300)
         while received < count && ContinuousClock.now < deadline {
-            let records = try consumer.poll(maxRecords: 10_000, timeout: .milliseconds(100))
+            let records = try consumer.pollBatch(maxRecords: 10_000, timeout: .milliseconds(100))
             received += records.count
             for record in records { bytes += record.value.count }
         }

@@ -6,20 +6,54 @@ import Synchronization
 /// read by batch reads.
 final class FetchedRecords: Sendable {
     struct PartitionBuffer {
-        var records: [KafkaRecord] = []
-        /// Index of the first record still held (records before it were taken).
-        var head = 0
+        /// Held records in offset order.
+        var segments: [RecordSegment] = []
         /// The consumer's position: every offset below it has been fetched
         /// (or skipped as a transaction marker or aborted record).
         var position: Int64 = -1
         var paused = false
-        var held: Int { records.count - head }
+        private(set) var held = 0
 
-        mutating func compact() {
-            if head > 4096 && head * 2 > records.count {
-                records.removeFirst(head)
-                head = 0
+        mutating func append(_ segment: RecordSegment) {
+            if held > 0, let last = segments.last, segment.firstOffset <= last.lastOffset {
+                // A re-fetch after a seek backwards: keep offsets increasing.
+                removeRecords(atOrAfter: segment.firstOffset)
             }
+            segments.append(segment)
+            held += segment.count
+        }
+
+        mutating func removeRecords(atOrAfter offset: Int64) {
+            while let last = segments.last, last.lastOffset >= offset {
+                segments.removeLast()
+                held -= last.count
+                if let kept = last.slice(last.range.lowerBound..<last.firstIndex(atOrAfter: offset)) {
+                    segments.append(kept)
+                    held += kept.count
+                    break
+                }
+            }
+        }
+
+        /// Removes and returns the held records with offsets in `[from, until)`.
+        mutating func take(from: Int64, until: Int64) -> [RecordSegment] {
+            var taken: [RecordSegment] = []
+            var kept: [RecordSegment] = []
+            kept.reserveCapacity(segments.count)
+            for segment in segments {
+                if segment.lastOffset < from || segment.firstOffset >= until {
+                    kept.append(segment)
+                    continue
+                }
+                let lower = segment.firstIndex(atOrAfter: from)
+                let upper = segment.firstIndex(atOrAfter: until)
+                if let before = segment.slice(segment.range.lowerBound..<lower) { kept.append(before) }
+                if let inside = segment.slice(lower..<upper) { taken.append(inside) }
+                if let after = segment.slice(upper..<segment.range.upperBound) { kept.append(after) }
+            }
+            segments = kept
+            held -= taken.reduce(0) { $0 + $1.count }
+            return taken
         }
     }
 
@@ -69,31 +103,20 @@ final class FetchedRecords: Sendable {
 
     /// Adds fetched records; returns the partitions to pause because they
     /// hold more than `maxHeldPerPartition`.
-    func append(_ records: [KafkaRecord]) -> [KafkaTopicPartition] {
-        guard !records.isEmpty else { return [] }
+    func append(_ batch: KafkaRecordBatch) -> [KafkaTopicPartition] {
+        guard !batch.isEmpty else { return [] }
+        // A poll returns a few runs of records of one partition: the buffer
+        // is looked up once per run, not once per record.
+        let runs = batch.partitionRuns()
         let (toPause, waiters) = state.withLock { state -> ([KafkaTopicPartition], [CheckedContinuation<Void, Never>]) in
             var toPause: [KafkaTopicPartition] = []
-            // A poll returns runs of records of one partition: the buffer is
-            // looked up once per run, not once per record.
-            var runStart = records.startIndex
-            while runStart < records.endIndex {
-                let first = records[runStart]
-                var runEnd = runStart + 1
-                while runEnd < records.endIndex && records[runEnd].partition == first.partition
-                    && records[runEnd].offset > records[runEnd - 1].offset && records[runEnd].topic == first.topic {
-                    runEnd += 1
-                }
-                defer { runStart = runEnd }
-                let partition = first.topicPartition
+            for run in runs {
+                let partition = KafkaTopicPartition(topic: run.topic, partition: run.partition)
+                // Removed while mutating, so the buffer stays uniquely referenced.
                 guard var buffer = state.partitions.removeValue(forKey: partition) else { continue }
-                // (removed while mutating so the buffer stays uniquely referenced)
-                if buffer.held > 0, let last = buffer.records.last, first.offset <= last.offset {
-                    // A re-fetch after a seek backwards: keep offsets increasing.
-                    let cut = buffer.records[buffer.head...].firstIndex { $0.offset >= first.offset } ?? buffer.records.count
-                    buffer.records.removeSubrange(cut...)
-                }
-                buffer.records.append(contentsOf: records[runStart..<runEnd])
-                buffer.position = max(buffer.position, records[runEnd - 1].offset + 1)
+                let segment = RecordSegment(batch: batch, range: run.range)
+                buffer.append(segment)
+                buffer.position = max(buffer.position, segment.lastOffset + 1)
                 if !buffer.paused && buffer.held >= maxHeldPerPartition {
                     buffer.paused = true
                     toPause.append(partition)
@@ -104,6 +127,11 @@ final class FetchedRecords: Sendable {
         }
         waiters.forEach { $0.resume() }
         return toPause
+    }
+
+    /// Adds fetched records (tests).
+    func append(_ records: [KafkaRecord]) -> [KafkaTopicPartition] {
+        append(KafkaRecordBatch(records))
     }
 
     /// Records the consumer's position (it moves past transaction markers
@@ -129,7 +157,7 @@ final class FetchedRecords: Sendable {
     }
 
     struct Take {
-        var records: [KafkaRecord]
+        var segments: [RecordSegment]
         /// Every offset below `until` has been seen.
         var complete: Bool
         /// The partition was paused and now has room: resume it.
@@ -137,6 +165,15 @@ final class FetchedRecords: Sendable {
         /// The partition is no longer tracked (revoked).
         var gone: Bool
         var version: UInt64
+
+        var count: Int { segments.reduce(0) { $0 + $1.count } }
+        var lastOffset: Int64? { segments.last?.lastOffset }
+        /// The taken records, built (tests).
+        var records: [KafkaRecord] {
+            var records: [KafkaRecord] = []
+            for segment in segments { segment.forEach { records.append($0) } }
+            return records
+        }
     }
 
     /// Removes and returns the held records with offsets in `[from, until)`.
@@ -145,21 +182,10 @@ final class FetchedRecords: Sendable {
     /// overlap). Records from before a seek are dropped by `reset`.
     func take(_ partition: KafkaTopicPartition, from: Int64, until: Int64) -> Take {
         state.withLock { state in
-            guard var buffer = state.partitions[partition] else {
-                return Take(records: [], complete: false, resume: false, gone: true, version: state.version)
+            guard var buffer = state.partitions.removeValue(forKey: partition) else {
+                return Take(segments: [], complete: false, resume: false, gone: true, version: state.version)
             }
-            state.partitions[partition] = nil
-            var start = buffer.head
-            while start < buffer.records.count && buffer.records[start].offset < from { start += 1 }
-            var end = start
-            while end < buffer.records.count && buffer.records[end].offset < until { end += 1 }
-            let taken = Array(buffer.records[start..<end])
-            if start == buffer.head {
-                buffer.head = end
-                buffer.compact()
-            } else if end > start {
-                buffer.records.removeSubrange(start..<end)
-            }
+            let taken = buffer.take(from: from, until: until)
             let complete = buffer.position >= until
             var resume = false
             if buffer.paused && buffer.held < maxHeldPerPartition / 2 {
@@ -167,7 +193,7 @@ final class FetchedRecords: Sendable {
                 resume = true
             }
             state.partitions[partition] = buffer
-            return Take(records: taken, complete: complete, resume: resume, gone: false, version: state.version)
+            return Take(segments: taken, complete: complete, resume: resume, gone: false, version: state.version)
         }
     }
 

@@ -201,7 +201,13 @@ public final class KafkaDirectSource: InputSource {
         var partitions: [Partition<KafkaRecord>] = []
         partitions.reserveCapacity(ranges.count)
         for range in ranges {
-            partitions.append(Partition(try await read(range, deadline: deadline)))
+            let segments = try await read(range, deadline: deadline)
+            let count = segments.reduce(0) { $0 + $1.count }
+            // Records are built from the fetched columns as operators read
+            // them: a batch holds their bytes and ~40 bytes each, not ~170.
+            partitions.append(Partition(count: count) { body in
+                for segment in segments { segment.forEach(body) }
+            })
         }
         return Batch(partitions: partitions)
     }
@@ -248,19 +254,21 @@ public final class KafkaDirectSource: InputSource {
 
     // MARK: Reading one range
 
-    private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant) async throws -> [KafkaRecord] {
+    private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant) async throws -> [RecordSegment] {
         let partition = KafkaTopicPartition(topic: range.topic, partition: range.partition)
-        var records: [KafkaRecord] = []
+        var segments: [RecordSegment] = []
+        var count = 0
         var from = range.from
         while true {
             let take = fetched.take(partition, from: from, until: range.until)
-            records += take.records
-            if let last = take.records.last { from = last.offset + 1 }
+            segments += take.segments
+            count += take.count
+            if let last = take.lastOffset { from = last + 1 }
             if take.resume, let consumer = state.withLock({ $0.consumer }) {
                 try? consumer.resume([partition])
                 paused.withLock { _ = $0.remove(partition) }
             }
-            if take.complete || from >= range.until { return records }
+            if take.complete || from >= range.until { return segments }
             if let failure = state.withLock({ $0.fetchError }) { throw failure }
             if take.gone {
                 throw KafkaError(code: .state, message: "\(name): \(partition) was revoked while reading \(range) of a planned batch")
@@ -271,7 +279,7 @@ public final class KafkaDirectSource: InputSource {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(
                     code: .timedOut,
-                    message: "\(name): reading \(range) got \(records.count) of \(range.count) records "
+                    message: "\(name): reading \(range) got \(count) of \(range.count) records "
                         + "(up to offset \(from)) within \(configuration.readTimeout); the broker may be down or the "
                         + "records deleted — raise readTimeout or check the cluster",
                     isRetriable: true)
@@ -356,8 +364,8 @@ public final class KafkaDirectSource: InputSource {
                 // consume_batch waits its whole timeout unless maxRecords
                 // arrive, which held records up to 50 ms: take what is there,
                 // and when nothing is, wait for the first record only.
-                var records = try consumer.poll(maxRecords: 10_000, timeout: .zero)
-                if records.isEmpty { records = try consumer.poll(maxRecords: 1, timeout: .milliseconds(50)) }
+                var records = try consumer.pollBatch(maxRecords: 10_000, timeout: .zero)
+                if records.isEmpty { records = try consumer.pollBatch(maxRecords: 1, timeout: .milliseconds(50)) }
                 let toPause = paused.withLock { paused in
                     let toPause = fetched.append(records)
                     paused.formUnion(toPause)

@@ -45,3 +45,46 @@ final class FetchedRecordsTests: XCTestCase {
         XCTAssertTrue(take.resume, "resume once below half")
     }
 }
+
+/// Held records are slices of the polls' batches; these check the slicing.
+final class FetchedRecordSegmentsTests: XCTestCase {
+    private let p0 = KafkaTopicPartition(topic: "t", partition: 0)
+    private let p1 = KafkaTopicPartition(topic: "t", partition: 1)
+
+    private func record(_ partition: Int32, _ offset: Int64) -> KafkaRecord {
+        KafkaRecord(topic: "t", partition: partition, offset: offset, value: Array("\(partition)/\(offset)".utf8))
+    }
+
+    func testInterleavedPartitionsOfOnePollLandInTheirOwnPartitions() {
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([p0, p1])
+        var poll: [KafkaRecord] = []
+        for offset in 0..<20 as Range<Int64> { poll.append(record(offset % 3 == 0 ? 1 : 0, offset)) }
+        _ = fetched.append(poll)
+        let expected0 = poll.filter { $0.partition == 0 }.map(\.offset)
+        let expected1 = poll.filter { $0.partition == 1 }.map(\.offset)
+        XCTAssertEqual(fetched.take(p0, from: 0, until: 20).records.map(\.offset), expected0)
+        let ones = fetched.take(p1, from: 0, until: 20).records
+        XCTAssertEqual(ones.map(\.offset), expected1)
+        XCTAssertEqual(ones.map { String(decoding: $0.value, as: UTF8.self) }, expected1.map { "1/\($0)" })
+    }
+
+    func testARefetchAfterASeekBackwardsReplacesTheRecordsFromThere() {
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([p0])
+        _ = fetched.append((0..<5).map { record(0, $0) })
+        _ = fetched.append((5..<10).map { record(0, $0) })
+        _ = fetched.append((3..<12).map { record(0, $0) })  // fetched again from 3
+        XCTAssertEqual(fetched.take(p0, from: 0, until: 12).records.map(\.offset), Array(0..<12), "each offset once, in order")
+    }
+
+    func testARangeInsideOneSegmentLeavesBothSides() {
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([p0])
+        _ = fetched.append((0..<10).map { record(0, $0) })
+        XCTAssertEqual(fetched.take(p0, from: 4, until: 7).records.map(\.offset), [4, 5, 6])
+        XCTAssertEqual(fetched.take(p0, from: 0, until: 4).records.map(\.offset), [0, 1, 2, 3])
+        XCTAssertEqual(fetched.take(p0, from: 7, until: 10).records.map(\.offset), [7, 8, 9])
+        XCTAssertTrue(fetched.take(p0, from: 0, until: 10).records.isEmpty)
+    }
+}

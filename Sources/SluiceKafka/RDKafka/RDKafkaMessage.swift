@@ -6,92 +6,91 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns a fetched batch of `rd_kafka_message_t`s into ``KafkaRecord``s.
+/// Turns a fetched batch of `rd_kafka_message_t`s into a ``KafkaRecordBatch``.
 ///
 /// The keys and values of one batch are copied once, all into one Swift
-/// array, and each record keeps a slice of it: one allocation per poll
-/// instead of one or two per record (per-record arrays made the consumer
-/// spend its time in `malloc`/`free`, contended with librdkafka's threads).
-/// Topic names are resolved once per topic handle.
+/// array, and the other fields into one array each: a handful of
+/// allocations per poll instead of one or two per record (per-record arrays
+/// made the consumer spend its time in `malloc`/`free`, contended with
+/// librdkafka's threads). Topic names are resolved once per topic handle.
 struct RDKafkaRecordDecoder: Sendable {
     /// Topic names keyed by the address of librdkafka's topic handle.
     private var topicNames: [UInt: String] = [:]
-    /// The handle looked up last and its name (a batch is mostly one topic).
-    private var lastTopic: (address: UInt, name: String)?
 
     mutating func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "" }
         let address = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(rkt)))
-        if let lastTopic, lastTopic.address == address { return lastTopic.name }
-        let name: String
-        if let known = topicNames[address] {
-            name = known
-        } else {
-            name = rd_kafka_topic_name(rkt).map { String(cString: $0) } ?? ""
-            topicNames[address] = name
-        }
-        lastTopic = (address, name)
+        if let name = topicNames[address] { return name }
+        let name = rd_kafka_topic_name(rkt).map { String(cString: $0) } ?? ""
+        topicNames[address] = name
         return name
     }
 
     /// Decodes the messages without an error (the others are left to the
     /// caller); does not destroy any message.
-    mutating func records(
+    mutating func batch(
         from messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int
-    ) -> [KafkaRecord] {
-        // Where each message's key and value go in the shared buffer.
+    ) -> KafkaRecordBatch {
+        var columns = KafkaRecordBatch.Columns()
+        columns.reserveCapacity(count)
+        var topics: [String] = []
+        var topicIndices: [UInt: Int32] = [:]
+        // A poll is mostly one topic: the last handle's index is reused.
+        var lastIndex: (address: UInt, index: Int32)?
+        var headers: [Int: [KafkaHeader]] = [:]
         var total = 0
         for index in 0..<count {
             guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            total += message.pointee.len + (message.pointee.key == nil ? 0 : message.pointee.key_len)
+            let m = message.pointee
+            let address = m.rkt.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0
+            let topicIndex: Int32
+            if let lastIndex, lastIndex.address == address {
+                topicIndex = lastIndex.index
+            } else if let known = topicIndices[address] {
+                topicIndex = known
+            } else {
+                topicIndex = Int32(topics.count)
+                topics.append(topicName(m.rkt))
+                topicIndices[address] = topicIndex
+            }
+            lastIndex = (address, topicIndex)
+            let keyLength = m.key == nil ? -1 : m.key_len
+            let valueLength = m.payload == nil ? 0 : m.len
+            columns.topicIndices.append(topicIndex)
+            columns.partitions.append(m.partition)
+            columns.offsets.append(m.offset)
+            var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            columns.timestamps.append(rd_kafka_message_timestamp(message, &timestampType))
+            switch timestampType {
+            case RD_KAFKA_TIMESTAMP_CREATE_TIME: columns.timestampKinds.append(.createTime)
+            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: columns.timestampKinds.append(.logAppendTime)
+            default: columns.timestampKinds.append(.none)
+            }
+            columns.starts.append(total)
+            columns.keyLengths.append(Int32(keyLength))
+            columns.valueLengths.append(Int32(valueLength))
+            total += max(0, keyLength) + valueLength
+            let recordHeaders = Self.headers(of: message)
+            if !recordHeaders.isEmpty { headers[columns.offsets.count - 1] = recordHeaders }
         }
         let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             var position = 0
             for index in 0..<count {
-                guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR,
+                      let base = buffer.baseAddress else { continue }
                 let m = message.pointee
-                if let key = m.key, m.key_len > 0, let base = buffer.baseAddress {
+                if let key = m.key, m.key_len > 0 {
                     memcpy(base + position, key, m.key_len)
                     position += m.key_len
                 }
-                if let payload = m.payload, m.len > 0, let base = buffer.baseAddress {
+                if let payload = m.payload, m.len > 0 {
                     memcpy(base + position, payload, m.len)
                     position += m.len
                 }
             }
             initialized = position
         }
-
-        var records: [KafkaRecord] = []
-        records.reserveCapacity(count)
-        var position = 0
-        for index in 0..<count {
-            guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            let m = message.pointee
-            var key: ArraySlice<UInt8>?
-            if m.key != nil {
-                let keyLength = m.key_len
-                key = bytes[position..<position + keyLength]
-                position += keyLength
-            }
-            let valueLength = m.payload == nil ? 0 : m.len
-            let value = bytes[position..<position + valueLength]
-            position += valueLength
-            records.append(KafkaRecord(
-                topic: topicName(m.rkt), partition: m.partition, offset: m.offset, timestamp: Self.timestamp(of: message),
-                key: key, value: value, headers: Self.headers(of: message)))
-        }
-        return records
-    }
-
-    private static func timestamp(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaTimestamp? {
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let milliseconds = rd_kafka_message_timestamp(message, &timestampType)
-        switch timestampType {
-        case RD_KAFKA_TIMESTAMP_CREATE_TIME: return KafkaTimestamp(milliseconds: milliseconds, kind: .createTime)
-        case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: return KafkaTimestamp(milliseconds: milliseconds, kind: .logAppendTime)
-        default: return nil
-        }
+        return KafkaRecordBatch(topics: topics, bytes: bytes, columns: columns, headers: headers)
     }
 
     private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {

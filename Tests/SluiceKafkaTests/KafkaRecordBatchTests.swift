@@ -1,0 +1,83 @@
+import XCTest
+@testable import SluiceKafka
+
+/// The column-wise batch a poll returns: every field of every record comes
+/// back as it went in, and runs cut it where the partition changes or the
+/// offsets stop increasing.
+final class KafkaRecordBatchTests: XCTestCase {
+    private func sample(_ count: Int, seed: UInt64) -> [KafkaRecord] {
+        var generator = SplitMix(seed: seed)
+        return (0..<count).map { index in
+            let partition = Int32(generator.next() % 3)
+            let keyKind = generator.next() % 3
+            let key: [UInt8]? = keyKind == 0 ? nil : keyKind == 1 ? [] : Array("k\(index)".utf8)
+            let value: [UInt8] = generator.next() % 5 == 0 ? [] : (0..<Int(generator.next() % 40)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let timestamp: KafkaTimestamp? = switch generator.next() % 3 {
+            case 0: nil
+            case 1: KafkaTimestamp(milliseconds: Int64(index) * 7, kind: .createTime)
+            default: KafkaTimestamp(milliseconds: Int64(index) * 11, kind: .logAppendTime)
+            }
+            let headers = generator.next() % 4 == 0 ? [KafkaHeader(name: "h", string: "\(index)"), KafkaHeader(name: "n", value: nil)] : []
+            return KafkaRecord(topic: generator.next() % 2 == 0 ? "a" : "topic-with-a-long-name",
+                               partition: partition, offset: Int64(index / 2), timestamp: timestamp,
+                               key: key, value: value, headers: headers)
+        }
+    }
+
+    func testEveryFieldOfEveryRecordComesBack() {
+        for seed in 0..<50 as Range<UInt64> {
+            let records = sample(200, seed: seed)
+            let batch = KafkaRecordBatch(records)
+            XCTAssertEqual(batch.count, records.count)
+            for (index, record) in records.enumerated() {
+                let read = batch[index]
+                XCTAssertEqual(read.topic, record.topic)
+                XCTAssertEqual(read.partition, record.partition)
+                XCTAssertEqual(read.offset, record.offset)
+                XCTAssertEqual(read.timestamp, record.timestamp)
+                XCTAssertEqual(read.key.map(Array.init), record.key.map(Array.init), "record \(index) key")
+                XCTAssertEqual(Array(read.value), Array(record.value), "record \(index) value")
+                XCTAssertEqual(read.headers, record.headers)
+                XCTAssertEqual(batch.offset(at: index), record.offset)
+                XCTAssertEqual(batch.partition(at: index), record.partition)
+                XCTAssertEqual(batch.topic(at: index), record.topic)
+            }
+            XCTAssertEqual(batch.byteCount, records.reduce(0) { $0 + ($1.key?.count ?? 0) + $1.value.count })
+        }
+    }
+
+    func testRunsCoverTheBatchAndBreakWhereThePartitionOrOrderChanges() {
+        for seed in 0..<50 as Range<UInt64> {
+            let records = sample(300, seed: seed)
+            let runs = KafkaRecordBatch(records).partitionRuns()
+            XCTAssertEqual(runs.map(\.range.lowerBound).first, 0)
+            XCTAssertEqual(runs.last?.range.upperBound, records.count)
+            for (run, next) in zip(runs, runs.dropFirst()) {
+                XCTAssertEqual(run.range.upperBound, next.range.lowerBound, "contiguous")
+                let last = records[run.range.upperBound - 1], first = records[next.range.lowerBound]
+                XCTAssertTrue(last.topic != first.topic || last.partition != first.partition || first.offset <= last.offset,
+                              "a run ends only where it must")
+            }
+            for run in runs {
+                for index in run.range {
+                    XCTAssertEqual(records[index].topic, run.topic)
+                    XCTAssertEqual(records[index].partition, run.partition)
+                    if index > run.range.lowerBound { XCTAssertGreaterThan(records[index].offset, records[index - 1].offset) }
+                }
+            }
+        }
+    }
+}
+
+/// A small deterministic generator for the test's random records.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
