@@ -19,6 +19,7 @@ final class Locked<State>: @unchecked Sendable {
         return try body(&state)
     }
 
+    @usableFromInline
     var value: State {
         withLock { $0 }
     }

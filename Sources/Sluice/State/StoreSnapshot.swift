@@ -7,19 +7,24 @@
 /// operator calls ``release()``: if someone still holds the batch (a
 /// window, a user), the snapshot's entries are copied into arrays first
 /// and the dictionary is let go; otherwise nothing is copied.
+@usableFromInline
 final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private enum Contents: Sendable {
+    @usableFromInline
+    enum Contents: Sendable {
         /// The dictionary and, per partition, its first index (one more at the end).
         case shared([Key: Value], bounds: [Dictionary<Key, Value>.Index])
         case copied([[(Key, Value)]])
     }
 
-    private let contents: Locked<Contents>
+    @usableFromInline
+    let contents: Locked<Contents>
     /// Elements per partition.
+    @usableFromInline
     let counts: [Int]
 
     /// Splits `dictionary` into `partitionCount` contiguous partitions
     /// (fewer when it holds fewer entries; at least one), in its order.
+    @inlinable
     init(_ dictionary: [Key: Value], partitionCount: Int) {
         let total = dictionary.count
         let n = max(1, min(partitionCount, total))
@@ -37,6 +42,7 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// The snapshot as a batch of lazy partitions.
+    @inlinable
     func batch() -> Batch<(Key, Value)> {
         Batch(partitions: counts.indices.map { part in
             Partition(count: counts[part]) { body in self.forEach(part, body) }
@@ -44,6 +50,7 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Calls `body` for each entry of partition `part`, in order.
+    @inlinable
     func forEach(_ part: Int, _ body: ((Key, Value)) -> Void) {
         // Iterate outside the lock: partitions are read in parallel.
         switch contents.value {
@@ -60,6 +67,7 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Lets go of the store's dictionary, copying the entries first.
+    @inlinable
     func copyOut() {
         contents.withLock { contents in
             guard case .shared(let dictionary, let bounds) = contents else { return }
@@ -81,10 +89,16 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
 /// The snapshot an operator lent out last, released before its store is
 /// written again.
+@usableFromInline
 final class LentSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let current = Locked<StoreSnapshot<Key, Value>?>(nil)
+    @usableFromInline
+    let current = Locked<StoreSnapshot<Key, Value>?>(nil)
+
+    @inlinable
+    init() {}
 
     /// Lends `dictionary` as a batch of `partitionCount` partitions.
+    @inlinable
     func lend(_ dictionary: [Key: Value], partitionCount: Int) -> Batch<(Key, Value)> {
         let snapshot = StoreSnapshot(dictionary, partitionCount: partitionCount)
         current.withLock { $0 = snapshot }
@@ -96,6 +110,7 @@ final class LentSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// (its batch remembered for a window, or kept by user code) copies its
     /// entries out first. Returns whether it had to copy.
     @discardableResult
+    @inlinable
     func release() -> Bool {
         guard var snapshot = current.withLock({ current -> StoreSnapshot<Key, Value>? in
             defer { current = nil }

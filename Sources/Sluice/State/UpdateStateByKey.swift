@@ -14,6 +14,7 @@ extension DStream {
     ///     (n counts stateful operators of this kind in creation order).
     ///   - initialState: state before the first batch (ignored when state is recovered).
     ///   - partitions: output partitions. Default: the context's default parallelism.
+    @inlinable
     public func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable>(
         name: String? = nil,
         initialState: [K: S] = [:],
@@ -26,6 +27,7 @@ extension DStream {
     /// ``updateStateByKey(name:initialState:partitions:_:)`` for equatable
     /// state: a key whose state did not change is not part of the batch's
     /// committed delta, so commits cost what changed.
+    @inlinable
     public func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable & Equatable>(
         name: String? = nil,
         initialState: [K: S] = [:],
@@ -35,7 +37,10 @@ extension DStream {
         updateStateByKey(name: name, initialState: initialState, partitions: partitions, unchanged: { $0 == $1 }, update)
     }
 
-    private func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable>(
+    // Inlinable, like the shuffle, so that the walk over every key is
+    // specialised for the caller's key and state types.
+    @inlinable
+    func updateStateByKey<K: Hashable & Sendable & Codable, V: Sendable, S: Sendable & Codable>(
         name: String?,
         initialState: [K: S],
         partitions: Int?,
