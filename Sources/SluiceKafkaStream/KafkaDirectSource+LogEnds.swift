@@ -8,56 +8,36 @@ extension KafkaDirectSource {
     /// fetch responses. For monitoring and benchmarks.
     public var partitionEndsAskedOfLeaders: Int { state.withLock { $0.partitionsAskedOfLeaders } }
 
-    /// How many partition ends were asked of the leaders in the background
-    /// (read_committed, the consumer behind the cached high watermark), for
-    /// later plans; no plan waited for them.
-    public var partitionEndsRefreshedInBackground: Int { state.withLock { $0.partitionsRefreshed } }
-
     /// Low watermark and end of the log (the last stable offset with
     /// read_committed) per partition, for planning a batch: from the fetch
     /// responses where ``LogEndChoice`` allows it, the rest asked of the
     /// leaders in one request per leader. A partition whose leader does not
     /// answer reads nothing this batch.
+    ///
+    /// - Returns: the watermarks to plan with, and the high watermarks the
+    ///   fetch responses reported (for lag: under read_committed the end
+    ///   planned with can trail them).
     func logEnds(
         from starts: [KafkaTopicPartition: Int64], consumer: KafkaConsumer, offsetsClient: KafkaConsumer
-    ) async throws -> [KafkaTopicPartition: KafkaWatermarks] {
+    ) async throws -> (marks: [KafkaTopicPartition: KafkaWatermarks], highWatermarks: [KafkaTopicPartition: Int64]) {
         var marks: [KafkaTopicPartition: KafkaWatermarks] = [:]
         var toAsk: [KafkaTopicPartition] = []
-        var toRefresh: [KafkaTopicPartition] = []
-        for (partition, local) in try localKnowledge(starts, consumer: consumer) {
+        let knowledge = try localKnowledge(starts, consumer: consumer)
+        var highs: [KafkaTopicPartition: Int64] = [:]
+        for (partition, local) in knowledge {
+            highs[partition] = local.cached?.high
             switch LogEndChoice.choose(local, isolation: configuration.isolationLevel) {
             case .known(let mark): marks[partition] = mark
-            case .knownAndRefresh(let mark):
-                marks[partition] = mark
-                toRefresh.append(partition)
             case .askLeader: toAsk.append(partition)
             }
         }
-        if !toRefresh.isEmpty { refreshInBackground(toRefresh, client: offsetsClient) }
-        guard !toAsk.isEmpty else { return marks }
+        guard !toAsk.isEmpty else { return (marks, highs) }
         state.withLock { $0.partitionsAskedOfLeaders += toAsk.count }
         let asking = toAsk
         let asked = try await KafkaBlocking.run { [self] in try askLeaders(asking, client: offsetsClient) }
         remember(asked)
         marks.merge(asked) { _, asked in asked }
-        return marks
-    }
-
-    /// Asks the leaders for these partitions' ends off the planning path;
-    /// later plans use the answer. One refresh at a time.
-    private func refreshInBackground(_ partitions: [KafkaTopicPartition], client: KafkaConsumer) {
-        let start = state.withLock { state -> Bool in
-            guard !state.refreshing else { return false }
-            state.refreshing = true
-            state.partitionsRefreshed += partitions.count
-            return true
-        }
-        guard start else { return }
-        Task.detached { [self] in
-            let asked = try? await KafkaBlocking.run { [self] in try askLeaders(partitions, client: client) }
-            if let asked { remember(asked) }
-            state.withLock { $0.refreshing = false }
-        }
+        return (marks, highs)
     }
 
     /// Keeps the leaders' answers: each end is a lower bound of the log's

@@ -60,9 +60,6 @@ public final class KafkaDirectSource: InputSource {
         /// The end each partition's leader gave when last asked (under
         /// read_committed, a last stable offset: the log's end is never below it).
         var askedEnds: [KafkaTopicPartition: Int64] = [:]
-        /// A background refresh of `askedEnds` is running.
-        var refreshing = false
-        var partitionsRefreshed = 0
     }
 
     let state = Mutex(State())
@@ -142,7 +139,7 @@ public final class KafkaDirectSource: InputSource {
         let starts = state.withLock { $0.nextOffsets }
         guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         let partitions = starts.keys.sorted()
-        let marks = try await logEnds(from: starts, consumer: consumer, offsetsClient: offsetsClient)
+        let (marks, highWatermarks) = try await logEnds(from: starts, consumer: consumer, offsetsClient: offsetsClient)
         var ends: [KafkaTopicPartition: Int64] = [:]
         for (partition, mark) in marks {
             ends[partition] = mark.high
@@ -174,7 +171,10 @@ public final class KafkaDirectSource: InputSource {
             ranges.append(OffsetRange(topic: partition.topic, partition: partition.partition, from: from, until: until))
             // A partition whose end is unknown this batch reports no lag rather than 0.
             if ends[partition] != nil {
-                lags.append(PartitionLag(topic: partition.topic, partition: partition.partition, lag: end - until))
+                // Lag counts from the log's known end, which under
+                // read_committed can lie past the end planned with.
+                let logEnd = max(end, highWatermarks[partition] ?? end)
+                lags.append(PartitionLag(topic: partition.topic, partition: partition.partition, lag: logEnd - until))
             }
         }
         state.withLock { state in

@@ -18,15 +18,20 @@ final class DirectStreamBackpressureTests: XCTestCase {
     }
 
     func testSlowProcessingLowersTheRateAndFastProcessingRaisesItBack() async throws {
-        // Enough records that neither phase runs out of data.
-        let fixture = try KafkaStreamFixture(partitions: 2, count: 120_000)
+        // Enough records that neither phase runs out of data. Once fast, the
+        // estimator's rate jumps (a batch read from the buffer takes no
+        // time), so maxRatePerPartition bounds the fast phase's batches
+        // (10,000 records per partition per batch) to leave data for several.
+        let fixture = try KafkaStreamFixture(partitions: 2, count: 200_000)
         var streaming = StreamingConfiguration(defaultParallelism: 2)
         streaming.backpressure = .init(isEnabled: true, initialRate: 40_000)
         let context = try StreamingContext(batchInterval: .milliseconds(200), configuration: streaming)
         let recorder = Recorder()
         context.addListener(recorder)
         let slow = Mutex(true)
-        try context.kafkaDirectStream(fixture.sourceConfiguration()).foreachBatch { batch, _, _ in
+        var source = fixture.sourceConfiguration()
+        source.maxRatePerPartition = 50_000
+        try context.kafkaDirectStream(source).foreachBatch { batch, _, _ in
             // Simulated work: 50 µs a record while slow (20,000 records/s), none after.
             if slow.withLock({ $0 }) {
                 try await Task.sleep(for: .microseconds(50 * batch.count()))

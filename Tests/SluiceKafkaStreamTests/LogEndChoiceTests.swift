@@ -35,12 +35,12 @@ final class LogEndChoiceTests: XCTestCase {
         // The leader's answer is newer than the last fetch response.
         XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 90, from: 20, asked: 120), isolation: .readCommitted), .known(mark(120)))
         // Behind the high watermark, which may lie past the last stable offset
-        // (an open transaction): what is proven now, and a fresher answer later.
-        XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 60, from: 20, asked: 50), isolation: .readCommitted),
-                       .knownAndRefresh(mark(60)))
-        XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 40, from: 20, asked: 70), isolation: .readCommitted),
-                       .knownAndRefresh(mark(70)))
-        // Behind, and the leader never asked: nothing proves more than the start.
+        // (an open transaction): only what is proven, never the cached end.
+        XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 60, from: 20, asked: 50), isolation: .readCommitted), .known(mark(60)))
+        XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 40, from: 20, asked: 70), isolation: .readCommitted), .known(mark(70)))
+        XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: nil, from: 30, asked: 20), isolation: .readCommitted), .known(mark(30)))
+        // Behind, and the leader never asked: ask once, so a backlog's end is
+        // planned rather than only what the read-ahead fetched.
         XCTAssertEqual(LogEndChoice.choose(local(high: 100, position: 99, from: 20), isolation: .readCommitted), .askLeader)
     }
 }
