@@ -81,6 +81,10 @@ public struct KafkaSourceConfiguration: Sendable {
         self.consumer = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: groupID)
     }
 
+    /// librdkafka's own prefetch queue for the stream's consumer, unless
+    /// `consumer.additionalProperties["queued.max.messages.kbytes"]` says otherwise.
+    static let librdkafkaQueueKilobytes = 8192
+
     /// The consumer configuration the stream actually uses.
     var effectiveConsumerConfiguration: KafkaConsumerConfiguration {
         var configuration = consumer
@@ -97,6 +101,12 @@ public struct KafkaSourceConfiguration: Sendable {
         case .earliest: configuration.autoOffsetReset = .earliest
         case .latest, .offsets: configuration.autoOffsetReset = .latest
         }
+        // The stream keeps its own read-ahead (maxBufferedRecordsPerPartition)
+        // and drains librdkafka's queue as records arrive: a small queue there
+        // is enough to keep fetches flowing, and a large one only held a
+        // second copy of a backlog (~64 MB by default).
+        configuration.additionalProperties["queued.max.messages.kbytes"] =
+            configuration.additionalProperties["queued.max.messages.kbytes"] ?? String(Self.librdkafkaQueueKilobytes)
         configuration.additionalProperties["topic.metadata.refresh.interval.ms"] =
             configuration.additionalProperties["topic.metadata.refresh.interval.ms"]
             ?? String(max(1, Int(partitionDiscoveryInterval.components.seconds * 1000
