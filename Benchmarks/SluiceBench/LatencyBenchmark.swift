@@ -9,7 +9,9 @@ import SluiceWorkloads
 /// with the Kafka direct stream reads them; for every record, (time its
 /// batch's output ran − the record's timestamp, CreateTime set when it was
 /// sent). p50/p99 per batch interval. The first second of each run is left
-/// out (connections, first fetch).
+/// out (connections, first fetch). Baseline of the same run: a plain
+/// KafkaConsumer that takes records as soon as librdkafka holds them
+/// (receive time − timestamp), the floor of any batch engine on this client.
 struct LatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
@@ -21,6 +23,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Partitions of each topic.") var partitions: Int32 = 4
     @Option(help: "librdkafka socket.nagle.disable for the consumer and producer (true sends small requests at once).") var nagleDisable: Bool = false
     @Option(help: "Consumer fetch.wait.max.ms.") var fetchWaitMs: Int = 10
+    @Option(help: "The stream's isolation level: read_committed (the default) or read_uncommitted.") var isolation: String = KafkaIsolationLevel.readCommitted.rawValue
 
     func run() async throws {
         printLoad()
@@ -35,16 +38,17 @@ struct LatencyBenchmark: AsyncParsableCommand {
             let p50 = Measure.percentile(result.latencies, 50)
             let p99 = Measure.percentile(result.latencies, 99)
             let met = p99 <= 2 * Double(interval)
-            let row = String(format: "interval %5d ms: p50 %7.1f ms, p99 %7.1f ms, p99 / interval %.2f (target ≤ 2: %@); %d records, max scheduling delay %.0f ms, max processing time %.0f ms, medians: planning %.0f ms, scheduling %.0f ms, processing %.0f ms; same records by a plain KafkaConsumer.poll: p50 %.1f ms, p99 %.1f ms",
+            let row = String(format: "interval %5d ms: p50 %7.1f ms, p99 %7.1f ms, p99 / interval %.2f (target ≤ 2: %@); %d records, max scheduling delay %.0f ms, max processing time %.0f ms, medians: planning %.0f ms, scheduling %.0f ms, processing %.0f ms; planning p99 %.0f ms, partition ends asked of the leader %d of %d; same records by a plain KafkaConsumer.poll: p50 %.1f ms, p99 %.1f ms",
                              interval, p50, p99, p99 / Double(interval), Format.verdict(met), result.latencies.count,
                              result.maxSchedulingDelay, result.maxProcessing,
                              result.medians.planning, result.medians.scheduling, result.medians.processing,
+                             result.planningP99, result.endsAsked, result.partitionPlans,
                              Measure.percentile(result.rawLatencies, 50), Measure.percentile(result.rawLatencies, 99))
             print(row)
             rows.append(row)
         }
         print("")
-        print("## latency — producer at \(rate) records/s (word lines, linger 1 ms), \(partitions) partitions, Kafka direct stream word count (countTokens), consumer fetch.wait.max.ms \(fetchWaitMs), socket.nagle.disable \(nagleDisable)")
+        print("## latency — producer at \(rate) records/s (word lines, linger 1 ms), \(partitions) partitions, Kafka direct stream word count (countTokens), consumer fetch.wait.max.ms \(fetchWaitMs), \(isolation), socket.nagle.disable \(nagleDisable)")
         rows.forEach { print($0) }
         printLoad()
     }
@@ -56,6 +60,11 @@ struct LatencyBenchmark: AsyncParsableCommand {
         var maxSchedulingDelay: Double
         var maxProcessing: Double
         var medians: (planning: Double, scheduling: Double, processing: Double)
+        /// 99th percentile of planning (batch time → submitted), ms.
+        var planningP99: Double
+        /// Partition ends planning asked of the leaders, and partition plans in all.
+        var endsAsked: Int
+        var partitionPlans: Int
     }
 
     func measure(cluster: MockCluster, topic: String, intervalMs: Int, duration: Double) async throws -> Result {
@@ -67,8 +76,13 @@ struct LatencyBenchmark: AsyncParsableCommand {
             groupID: "bench-latency-\(intervalMs)")
         source.startingPosition = .earliest
         source.consumer.fetch.maxWait = .milliseconds(fetchWaitMs)
+        guard let isolationLevel = KafkaIsolationLevel(rawValue: isolation) else {
+            throw BenchError("--isolation: read_committed or read_uncommitted, not \(isolation)")
+        }
+        source.isolationLevel = isolationLevel
         if nagleDisable { source.consumer.additionalProperties["socket.nagle.disable"] = "true" }
-        let stream = context.kafkaDirectStream(source)
+        let directSource = KafkaDirectSource(configuration: source)
+        let stream = context.kafkaDirectStream(directSource)
         let outputs = OutputTally()
         try outputs.tally(stream.map { ByteString($0.value[...]) }.countTokens())
         let latencies = Locked<[Double]>([])
@@ -97,7 +111,13 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let rawDone = DispatchSemaphore(value: 0)
         Thread {
             while !rawStop.value {
-                guard let records = try? raw.poll(maxRecords: 10_000, timeout: .milliseconds(20)) else { break }
+                // What librdkafka holds at once, else wait for the first record
+                // (a batch poll waits out its whole timeout unless it fills).
+                guard var records = try? raw.poll(maxRecords: 10_000, timeout: .zero) else { break }
+                if records.isEmpty {
+                    guard let first = try? raw.poll(maxRecords: 1, timeout: .milliseconds(20)) else { break }
+                    records = first
+                }
                 let now = Measure.epochMilliseconds()
                 let from = warmupEnd.value
                 var found: [Double] = []
@@ -154,7 +174,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
             throw BenchError("interval \(intervalMs) ms: only \(sorted.count) of \(expected) records were output")
         }
         return Result(latencies: sorted, rawLatencies: rawLatencies.value.sorted(),
-                      maxSchedulingDelay: delays.maxScheduling, maxProcessing: delays.maxProcessing, medians: delays.medians)
+                      maxSchedulingDelay: delays.maxScheduling, maxProcessing: delays.maxProcessing, medians: delays.medians,
+                      planningP99: delays.planningP99, endsAsked: directSource.partitionEndsAskedOfLeaders, partitionPlans: delays.batches * Int(partitions))
     }
 }
 
@@ -176,8 +197,10 @@ final class DelayTracker: StreamingListener, @unchecked Sendable {
     private var planning: [Double] = []
     private var scheduling: [Double] = []
     private var processing: [Double] = []
+    private var allBatches = 0
 
     func batchCompleted(_ info: BatchInfo) {
+        lock.withLock { allBatches += 1 }
         guard info.numRecords > 0 else { return }
         lock.withLock {
             planning.append(Double(info.submissionTime.milliseconds - info.batchTime.milliseconds))
@@ -186,6 +209,10 @@ final class DelayTracker: StreamingListener, @unchecked Sendable {
         }
     }
 
+    /// Batches completed, empty ones too.
+    var batches: Int { lock.withLock { allBatches } }
+    /// 99th percentile of planning (ms).
+    var planningP99: Double { lock.withLock { Measure.percentile(planning.sorted(), 99) } }
     var maxScheduling: Double { lock.withLock { scheduling.max() ?? 0 } }
     var maxProcessing: Double { lock.withLock { processing.max() ?? 0 } }
     /// Medians: planning, scheduling, processing (ms).
