@@ -19,6 +19,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
     @Option(help: "Rounds per reader (median reported).") var rounds: Int = 5
     @Flag(inversion: .prefixedNo, help: "Also run the String-API word count (valueString, split, String keys, reduceByKey).") var strings = true
     @Option(help: "Compression of the produced records: zstd or lz4 (the mock keeps ~5 MB per partition; with lz4 1,000,000 lines over 8 partitions overflow it).") var compression: String = "zstd"
+    @Option(help: "Also run the byte word count with backpressure and this initial rate (records/s for the input, Spark's spark.streaming.backpressure.initialRate); 0 skips it.") var initialRate: Double = 100_000
 
     func run() throws {
         printLoad()
@@ -34,6 +35,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         var rawRSS: [Double] = []
         var apis = ["bytes"]
         if strings { apis.append("strings") }
+        if initialRate > 0 { apis.append("bytes-backpressure") }
         var counted: [String: [ChildReport]] = [:]
         for round in 1...rounds {
             let read = try Run(ChildProcess.run(ChildProcess.selfPath, ["read"] + common + ["--count", "\(lines)"]), reader: "raw KafkaConsumer")
@@ -41,8 +43,10 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             rawRSS.append(Double(read.peakRSSBytes))
             var line = "round \(round): raw consume \(Format.rate(read.recordsPerSecond)) records/s"
             for api in apis {
+                let rate = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : []
                 let report = try ChildProcess.runSelf(
-                    ["run-kafka-wordcount"] + common + ["--records", "\(lines)", "--interval-ms", "\(intervalMs)", "--api", api],
+                    ["run-kafka-wordcount"] + common + ["--records", "\(lines)", "--interval-ms", "\(intervalMs)",
+                                                        "--api", api == "bytes-backpressure" ? "bytes" : api] + rate,
                     what: "word count (\(api))")
                 guard report["words"] == Double(filled.words) else {
                     throw BenchError("word count (\(api)) counted \(report["words"]) words, the topic holds \(filled.words)")
@@ -64,7 +68,12 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             let rss = reports.map { $0["peakRSS"] }.max() ?? 0
             let first = Measure.median(reports.map { $0["execToFirstOutput"] })
             let ratio = rate / rawRate
-            let label = api == "bytes" ? "countTokens (ByteString)" : "String split + reduceByKey"
+            let label = switch api {
+            case "bytes": "countTokens (ByteString)"
+            case "strings": "String split + reduceByKey"
+            default: String(format: "countTokens with backpressure, initial rate %.0f records/s (%.0f batches)",
+                            initialRate, Measure.median(reports.map { $0["batches"] }))
+            }
             print("word count, \(label): \(Format.rate(rate)) records/s, \(Format.rate(words)) words/s end to end (start() → last output); "
                   + "\(Format.rate(processingRate)) records/s over batch processing time only")
             print("  ratio to raw consume: \(Format.ratio(ratio)) (target ≥ 0.70×: \(Format.verdict(ratio >= 0.7)))")
@@ -93,12 +102,14 @@ struct KafkaWordCountChild: AsyncParsableCommand {
     @Option var intervalMs: Int = 1000
     @Option(help: "bytes: ByteString + countTokens; strings: valueString, split, String, reduceByKey.") var api: String = "bytes"
     @Option(help: "Milliseconds between start() and the first batch time.") var leadMs: Double = 200
+    @Option(help: "Backpressure with this initial rate (records/s); 0: no backpressure.") var initialRate: Double = 0
 
     func run() async throws {
         let execEpoch = Measure.processStartEpochMilliseconds() ?? Measure.epochMilliseconds()
         ChildSetup.quietLogging()
-        let context = try StreamingContext(
-            batchInterval: .milliseconds(intervalMs), configuration: StreamingConfiguration(logger: ChildSetup.logger))
+        var streaming = StreamingConfiguration(logger: ChildSetup.logger)
+        if initialRate > 0 { streaming.backpressure = .init(isEnabled: true, initialRate: initialRate) }
+        let context = try StreamingContext(batchInterval: .milliseconds(intervalMs), configuration: streaming)
         var source = KafkaSourceConfiguration(
             bootstrapServers: bootstrap,
             subscription: .partitions((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) }),
