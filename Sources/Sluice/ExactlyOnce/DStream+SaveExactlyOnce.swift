@@ -113,6 +113,7 @@ enum ExactlyOnceOutput {
 
         let recovered = try await store.recover(job: job, tables: tables.map(\.table))
         let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
+        let advancers = graph.stateRegistry.advancers(ofNodes: Set(lineage.map(\.id)))
         for state in states {
             guard let stored = recovered.operators[state.name] else {
                 // Nothing stored yet: what the operator holds (initial state) is the first change.
@@ -152,6 +153,9 @@ enum ExactlyOnceOutput {
                 }
                 writes.append(TableWrite(table: table.table, rows: rows))
             }
+            // Windows sliding by more than a batch take this batch in now,
+            // so that its state is committed with its offsets.
+            for advance in advancers { try await advance(time) }
             let changes = try states.map { OperatorStateChange(name: $0.name, encoding: $0.encoding, delta: try $0.encodedDelta()) }
             let offsets = ranges.map { SourceOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffsetToCommit) }
             try await store.commit(BatchCommit(

@@ -79,6 +79,7 @@ final class StateRegistry: Sendable {
     private struct Entry {
         let nodeID: Int
         let state: any PersistentOperatorState
+        let advance: (@Sendable (Time) async throws -> Void)?
     }
 
     private let entries = Locked<[Entry]>([])
@@ -117,14 +118,24 @@ final class StateRegistry: Sendable {
 
     /// Registers the state of the stream node `nodeID`. A name used twice is
     /// reported when an exactly-once output is attached.
+    ///
+    /// - Parameter advance: for a node that does not run every batch (a
+    ///   window sliding by more than its parent), brings its state up to a
+    ///   batch time off its grid, so that a commit of that batch holds what
+    ///   the batch's input changed (its offsets are committed with it).
     @usableFromInline
-    func register(nodeID: Int, _ state: any PersistentOperatorState) {
+    func register(nodeID: Int, _ state: any PersistentOperatorState, advance: (@Sendable (Time) async throws -> Void)? = nil) {
         entries.withLock { entries in
             if entries.contains(where: { $0.state.name == state.name }) {
                 duplicate.withLock { $0 = $0 ?? state.name }
             }
-            entries.append(Entry(nodeID: nodeID, state: state))
+            entries.append(Entry(nodeID: nodeID, state: state, advance: advance))
         }
+    }
+
+    /// The `advance` hooks of the given nodes, in registration order.
+    func advancers(ofNodes nodeIDs: Set<Int>) -> [@Sendable (Time) async throws -> Void] {
+        entries.withLock { $0.filter { nodeIDs.contains($0.nodeID) }.compactMap(\.advance) }
     }
 
     private let memoryOnlyWindows = Locked<[Int: String]>([:])

@@ -74,15 +74,55 @@ extension DStream {
         let registry = node.graph.stateRegistry
         let state = KeyedState<K, WindowPartials<V>>(name: name ?? registry.nextName(kind: "reduceByKeyAndWindow"))
         let index = Locked(PartialsIndex<K>())
+        let progress = Locked(WindowProgress<K>())
+        // Takes in the reduced batches up to `time` not taken in yet (at most
+        // one slide back): at each window, and under an exactly-once output
+        // at every batch, so that a commit between two windows holds the
+        // batches its offsets cover.
+        let absorb: @Sendable (Time) async throws -> Void = { time in
+            let from = progress.withLock { $0.absorbedThrough.map { max($0, time - windowSlide) } ?? time - windowSlide }
+            guard from < time else { return }
+            let entering = try await reduced.timedBatches(in: from, time)
+            state.store.update { stored in
+                var written: [K] = []
+                index.withLock { index in
+                    if !index.isBuilt { index.rebuild(from: stored) }
+                    for (batchTime, batch) in entering {
+                        var keys: [K] = []
+                        for partition in batch.partitions {
+                            partition.forEach { key, value in
+                                var entry = stored[key] ?? WindowPartials(total: nil, partials: [:])
+                                entry.partials[batchTime.milliseconds] = value
+                                entry.total = entry.total.map { combine($0, value) } ?? value
+                                stored[key] = entry
+                                keys.append(key)
+                            }
+                        }
+                        index.append(batchTime.milliseconds, keys)
+                        written.append(contentsOf: keys)
+                    }
+                }
+                progress.withLock { progress in
+                    progress.absorbedThrough = time
+                    progress.changed.formUnion(written)
+                }
+                return (result: (), written: written)
+            }
+        }
         let stream = DStream<(K, V)>(
             name: "reduceByKeyAndWindow", graph: node.graph, slideDuration: windowSlide, parents: [reduced.node],
             // Each window reads the reduced batches since the previous one.
             parentRememberExtra: max(.zero, windowSlide - batchInterval),
             validate: { _ in windowValidation(length: length, slide: windowSlide, parentSlide: parentSlide) }
         ) { time in
-            let entering = try await reduced.timedBatches(in: time - windowSlide, time)
+            try await absorb(time)
             let output: [(K, V)] = state.store.update { stored in
-                var written: Set<K> = []
+                // Keys that took in a batch since the last window, and below
+                // those whose batches leave.
+                var written = progress.withLock { progress in
+                    defer { progress.changed = [] }
+                    return progress.changed
+                }
                 index.withLock { index in
                     if !index.isBuilt { index.rebuild(from: stored) }
                     // Batches at or before t − length leave the window.
@@ -101,20 +141,6 @@ extension DStream {
                             written.insert(key)
                         }
                     }
-                    for (batchTime, batch) in entering {
-                        var keys: [K] = []
-                        for partition in batch.partitions {
-                            partition.forEach { key, value in
-                                var entry = stored[key] ?? WindowPartials(total: nil, partials: [:])
-                                entry.partials[batchTime.milliseconds] = value
-                                entry.total = entry.total.map { combine($0, value) } ?? value
-                                stored[key] = entry
-                                keys.append(key)
-                                written.insert(key)
-                            }
-                        }
-                        index.append(batchTime.milliseconds, keys)
-                    }
                 }
                 if let filter {
                     for key in written {
@@ -126,9 +152,22 @@ extension DStream {
             }
             return Batch(output, partitionCount: buckets)
         }
-        registry.register(nodeID: stream.node.id, state)
+        registry.register(nodeID: stream.node.id, state, advance: windowSlide > parentSlide ? absorb : nil)
         return stream
     }
+}
+
+/// How far an incremental window has taken in its parent's batches, and
+/// the keys that changed since its last window (for the filter).
+@usableFromInline
+struct WindowProgress<K: Hashable & Sendable>: Sendable {
+    @usableFromInline
+    var absorbedThrough: Time?
+    @usableFromInline
+    var changed: Set<K> = []
+
+    @inlinable
+    init() {}
 }
 
 /// Keys by the batch time of their partial values, oldest first, so that
