@@ -96,8 +96,9 @@ enum ExactlyOnceOutput {
         if let window = graph.stateRegistry.memoryOnlyWindows(ofNodes: Set(lineage.map(\.id))).first {
             throw StreamingError(
                 code: .invalidArgument,
-                message: "exactly-once output of job '\(job)' reads \(window.operator), whose window keeps its batches in memory only, "
-                    + "so a restart would silently lose the window's contents from before it; use a form whose window state is stored "
+                message: "exactly-once output of job '\(job)' reads \(window.operator) over elements that are not Codable, so its window keeps "
+                    + "its batches in memory only and a restart would silently lose the window's contents from before it; make the elements "
+                    + "(or keys and values) Codable so the window is stored with the state, use an incremental form "
                     + "(reduceByKeyAndWindow with or without inverse:, reduceByWindow(_:inverse:…), countByWindow, countByValueAndWindow), "
                     + "or an at-least-once output such as foreachBatch")
         }

@@ -3,12 +3,12 @@ extension DStream {
     /// `slide` (Spark's `window`). Length and slide must be multiples of
     /// this stream's slide (checked at `start()`); `slide` defaults to it.
     /// The window's batches are computed once and remembered while a window
-    /// may still need them. They are kept in memory only, so a restart
-    /// would lose the batches before it: an exactly-once output
-    /// (`saveExactlyOnce`) reading a window throws at registration. For
-    /// windowed results that must survive restarts use the incremental
-    /// reductions (`reduceByKeyAndWindow`, `reduceByWindow(_:inverse:…)`,
-    /// `countByWindow`, `countByValueAndWindow`), whose state is stored.
+    /// may still need them. For elements that are not `Codable` they are
+    /// kept in memory only, so a restart would lose the batches before it:
+    /// an exactly-once output (`saveExactlyOnce`) reading such a window
+    /// throws at registration. With `Codable` elements the window's batches
+    /// are stored state (see the `Codable` overload), as are the
+    /// incremental reductions' (`reduceByKeyAndWindow`, `countByWindow` …).
     public func window(_ length: Duration, slide: Duration? = nil) -> DStream<Element> {
         window(length, slide: slide, operator: "window")
     }

@@ -8,8 +8,8 @@ extension DStream {
 
     /// Each window's elements combined with `combine` (associative and
     /// commutative); empty windows give nothing (Spark's `reduceByWindow`).
-    /// Its window is kept in memory only, so exactly-once outputs refuse it
-    /// (see `window(_:slide:)`); use `reduceByWindow(_:inverse:…)` there.
+    /// For elements that are not `Codable` its window is kept in memory
+    /// only, so exactly-once outputs refuse it (see `window(_:slide:)`).
     public func reduceByWindow(
         _ combine: @escaping @Sendable (Element, Element) -> Element,
         _ length: Duration, slide: Duration? = nil
@@ -48,8 +48,8 @@ public struct CountedValue<Value: Sendable & Codable>: Sendable, Codable {
 
 extension DStream {
     /// `(key, values)` over each window, values in time order (Spark's `groupByKeyAndWindow`).
-    /// Its window is kept in memory only, so exactly-once outputs refuse it
-    /// (see `window(_:slide:)`).
+    /// For keys or values that are not `Codable` its window is kept in
+    /// memory only, so exactly-once outputs refuse it (see `window(_:slide:)`).
     public func groupByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         _ length: Duration, slide: Duration? = nil, partitions: Int? = nil
     ) -> DStream<(K, [V])> where Element == (K, V) {
