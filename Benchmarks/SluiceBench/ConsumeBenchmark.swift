@@ -24,21 +24,37 @@ struct ConsumeBenchmark: ParsableCommand {
         let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).path
         var cRuns: [Run] = []
         var swiftRuns: [Run] = []
+        var noHeaderRuns: [Run] = []
         for round in 1...rounds {
             let c = try Run(ChildProcess.run(cReader, [cluster.bootstrapServers, topic, "\(partitions)", "\(records)"]), reader: "C")
             let swift = try Run(ChildProcess.run(selfPath, ["read", "--bootstrap", cluster.bootstrapServers, "--topic", topic,
                                                             "--partitions", "\(partitions)", "--count", "\(records)"]), reader: "Swift")
-            print("round \(round): C \(Int(c.recordsPerSecond)) records/s, Swift \(Int(swift.recordsPerSecond)) records/s")
+            let noHeaders = try Run(ChildProcess.run(selfPath, ["read", "--bootstrap", cluster.bootstrapServers, "--topic", topic,
+                                                                "--partitions", "\(partitions)", "--count", "\(records)", "--no-headers"]),
+                                    reader: "Swift without headers")
+            print(String(format: "round %d: C %d records/s (first record after %.3f s), Swift %d (%.3f s), Swift without headers %d (%.3f s)",
+                         round, Int(c.recordsPerSecond), c.firstRecordSeconds, Int(swift.recordsPerSecond), swift.firstRecordSeconds,
+                         Int(noHeaders.recordsPerSecond), noHeaders.firstRecordSeconds))
             cRuns.append(c)
             swiftRuns.append(swift)
+            noHeaderRuns.append(noHeaders)
         }
         let cMedian = median(cRuns.map(\.recordsPerSecond))
         let swiftMedian = median(swiftRuns.map(\.recordsPerSecond))
         print("")
         print("reader  records/s (median of \(rounds))  peak RSS")
         print("C       \(pad(Int(cMedian)))  \(cRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
+        let noHeadersMedian = median(noHeaderRuns.map(\.recordsPerSecond))
         print("Swift   \(pad(Int(swiftMedian)))  \(swiftRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
-        print(String(format: "Swift / C = %.2f×", swiftMedian / cMedian))
+        print("Swift, readsHeaders false \(pad(Int(noHeadersMedian)).dropFirst(18))  \(noHeaderRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
+        print(String(format: "Swift / C = %.2f×; without headers (the C reader reads none) %.2f×", swiftMedian / cMedian, noHeadersMedian / cMedian))
+        // Both readers wait about as long for their first record (connection,
+        // metadata, first fetch); the rate after it shows the client's own cost.
+        let cAfter = median(cRuns.map(\.recordsPerSecondAfterFirst))
+        let swiftAfter = median(swiftRuns.map(\.recordsPerSecondAfterFirst))
+        let noHeadersAfter = median(noHeaderRuns.map(\.recordsPerSecondAfterFirst))
+        print(String(format: "after the first record: C %d, Swift %d, without headers %d records/s (medians); Swift / C = %.2f×, without headers %.2f×",
+                     Int(cAfter), Int(swiftAfter), Int(noHeadersAfter), swiftAfter / cAfter, noHeadersAfter / cAfter))
     }
 
     private func fill(cluster: MockCluster, topic: String) throws {
@@ -87,7 +103,12 @@ struct Run {
     var records: Int
     var seconds: Double
     var peakRSSBytes: Int
+    /// Seconds from assign to the first record.
+    var firstRecordSeconds: Double = 0
     var recordsPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+    var recordsPerSecondAfterFirst: Double {
+        seconds > firstRecordSeconds ? Double(records) / (seconds - firstRecordSeconds) : 0
+    }
 
     init(_ result: ChildResult, reader: String) throws {
         let fields = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" })
@@ -103,5 +124,6 @@ struct Run {
         } else {
             self.peakRSSBytes = result.peakRSSBytes
         }
+        if fields.count >= 10, fields[8] == "first", let first = Double(fields[9]) { firstRecordSeconds = first }
     }
 }

@@ -75,9 +75,11 @@ int main(int argc, char **argv) {
     enum { BATCH = 10000 };
     rd_kafka_message_t **messages = malloc(sizeof(*messages) * BATCH);
     long long received = 0, bytes = 0;
+    double first = 0;
     double deadline = start + 300;
     while (received < count && now_seconds() < deadline) {
         ssize_t n = rd_kafka_consume_batch_queue(queue, 100, messages, BATCH);
+        if (n > 0 && first == 0) first = now_seconds() - start;
         for (ssize_t i = 0; i < n; i++) {
             if (!messages[i]->err) {
                 received++;
@@ -87,7 +89,7 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = now_seconds() - start;
-    printf("records %lld bytes %lld seconds %.6f hwm %lld\n", received, bytes, seconds, peak_rss_bytes());
+    printf("records %lld bytes %lld seconds %.6f hwm %lld first %.6f\n", received, bytes, seconds, peak_rss_bytes(), first);
     free(messages);
     rd_kafka_queue_destroy(queue);
     rd_kafka_consumer_close(rk);

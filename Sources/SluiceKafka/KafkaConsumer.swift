@@ -55,6 +55,7 @@ public final class KafkaConsumer: Sendable {
         self.logger = logger
         self.events = stream
         self.eventContinuation = continuation
+        state.withLock { $0.decoder.readsHeaders = configuration.readsHeaders }
     }
 
     deinit {

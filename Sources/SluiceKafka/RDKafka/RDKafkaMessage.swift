@@ -16,6 +16,8 @@ import Darwin
 struct RDKafkaRecordDecoder: Sendable {
     /// Topic names keyed by the address of librdkafka's topic handle.
     private var topicNames: [UInt: String] = [:]
+    /// Whether records get their headers (see `KafkaConsumerConfiguration.readsHeaders`).
+    var readsHeaders = true
 
     mutating func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "" }
@@ -70,8 +72,10 @@ struct RDKafkaRecordDecoder: Sendable {
             columns.keyLengths.append(Int32(keyLength))
             columns.valueLengths.append(Int32(valueLength))
             total += max(0, keyLength) + valueLength
-            let recordHeaders = Self.headers(of: message)
-            if !recordHeaders.isEmpty { headers[columns.offsets.count - 1] = recordHeaders }
+            if readsHeaders {
+                let recordHeaders = Self.headers(of: message)
+                if !recordHeaders.isEmpty { headers[columns.offsets.count - 1] = recordHeaders }
+            }
         }
         let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             var position = 0
