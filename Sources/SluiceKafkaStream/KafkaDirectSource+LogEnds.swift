@@ -8,6 +8,11 @@ extension KafkaDirectSource {
     /// fetch responses. For monitoring and benchmarks.
     public var partitionEndsAskedOfLeaders: Int { state.withLock { $0.partitionsAskedOfLeaders } }
 
+    /// Whether the fetch thread paused the partition because its buffer is full.
+    func isPausedForBuffer(_ partition: KafkaTopicPartition) -> Bool {
+        paused.withLock { $0.contains(partition) }
+    }
+
     /// Low watermark and end of the log (the last stable offset with
     /// read_committed) per partition, for planning a batch: from the fetch
     /// responses where ``LogEndChoice`` allows it, the rest asked of the
