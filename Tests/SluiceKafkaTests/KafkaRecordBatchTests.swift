@@ -46,6 +46,28 @@ final class KafkaRecordBatchTests: XCTestCase {
         }
     }
 
+    func testOffsetsAndTimestampsFarApartComeBackExactly() {
+        let far: [Int64] = [0, 5, Int64(Int32.max) + 10, 3, Int64.max - 1, Int64.min + 1, -1, 1 << 40]
+        let records = far.enumerated().map { index, value in
+            KafkaRecord(topic: "t", partition: Int32(index), offset: value,
+                        timestamp: KafkaTimestamp(milliseconds: far[far.count - 1 - index]), value: Array("\(index)".utf8))
+        }
+        let batch = KafkaRecordBatch(records)
+        XCTAssertEqual(batch.map(\.offset), far)
+        XCTAssertEqual(batch.map { $0.timestamp?.milliseconds ?? 0 }, Array(far.reversed()))
+        XCTAssertEqual(batch.map { String(decoding: $0.value, as: UTF8.self) }, (0..<far.count).map { "\($0)" })
+    }
+
+    func testCompactIntegersWidenOnlyWhenAValueDoesNotFit() {
+        var column = CompactIntegers()
+        for value in [1_000_000_000_000 as Int64, 1_000_000_000_001, 999_999_999_999] { column.append(value) }
+        XCTAssertNil(column.wide, "close values stay 4 bytes each")
+        column.append(0)
+        XCTAssertNotNil(column.wide)
+        column.append(7)
+        XCTAssertEqual((0..<column.count).map { column[$0] }, [1_000_000_000_000, 1_000_000_000_001, 999_999_999_999, 0, 7])
+    }
+
     func testRunsCoverTheBatchAndBreakWhereThePartitionOrOrderChanges() {
         for seed in 0..<50 as Range<UInt64> {
             let records = sample(300, seed: seed)

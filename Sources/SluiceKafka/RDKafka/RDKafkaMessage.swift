@@ -58,23 +58,20 @@ struct RDKafkaRecordDecoder: Sendable {
             lastIndex = (address, topicIndex)
             let keyLength = m.key == nil ? -1 : m.key_len
             let valueLength = m.payload == nil ? 0 : m.len
-            columns.topicIndices.append(topicIndex)
-            columns.partitions.append(m.partition)
-            columns.offsets.append(m.offset)
             var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-            columns.timestamps.append(rd_kafka_message_timestamp(message, &timestampType))
-            switch timestampType {
-            case RD_KAFKA_TIMESTAMP_CREATE_TIME: columns.timestampKinds.append(.createTime)
-            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: columns.timestampKinds.append(.logAppendTime)
-            default: columns.timestampKinds.append(.none)
+            let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+            let kind: KafkaRecordBatch.TimestampKind = switch timestampType {
+            case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
+            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
+            default: .none
             }
-            columns.starts.append(total)
-            columns.keyLengths.append(Int32(keyLength))
-            columns.valueLengths.append(Int32(valueLength))
+            let start = total
             total += max(0, keyLength) + valueLength
+            columns.append(topicIndex: topicIndex, partition: m.partition, offset: m.offset, timestamp: timestamp, kind: kind,
+                           start: start, keyLength: keyLength, end: total)
             if readsHeaders {
                 let recordHeaders = Self.headers(of: message)
-                if !recordHeaders.isEmpty { headers[columns.offsets.count - 1] = recordHeaders }
+                if !recordHeaders.isEmpty { headers[columns.partitions.count - 1] = recordHeaders }
             }
         }
         let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
