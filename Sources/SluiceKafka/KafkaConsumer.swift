@@ -190,7 +190,7 @@ public final class KafkaConsumer: Sendable {
 
     /// ``poll(maxRecords:timeout:)`` returning the records as a
     /// ``KafkaRecordBatch``: the same records, held column by column (their
-    /// bytes plus ~40 bytes each, where an array of records needs ~170), each
+    /// bytes plus ~25 bytes each, where an array of records needs ~170), each
     /// ``KafkaRecord`` built when it is read. *Blocking*.
     public func pollBatch(maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100)) throws -> KafkaRecordBatch {
         try checkOpen("poll")

@@ -204,7 +204,7 @@ public final class KafkaDirectSource: InputSource {
             let segments = try await read(range, deadline: deadline)
             let count = segments.reduce(0) { $0 + $1.count }
             // Records are built from the fetched columns as operators read
-            // them: a batch holds their bytes and ~40 bytes each, not ~170.
+            // them: a batch holds their bytes and ~25 bytes each, not ~170.
             partitions.append(Partition(count: count) { body in
                 for segment in segments { segment.forEach(body) }
             })
