@@ -13,6 +13,11 @@ final class FetchedRecords: Sendable {
         var position: Int64 = -1
         var paused = false
         private(set) var held = 0
+        /// After a seek back: the consumer's position from before it, which
+        /// librdkafka may still report until the first record after the
+        /// seek; not taken as the position until a record arrives (it would
+        /// mark the seek's range as seen with its records not yet fetched).
+        var positionBeforeSeek: Int64?
 
         mutating func append(_ segment: RecordSegment) {
             if held > 0, let last = segments.last, segment.firstOffset <= last.lastOffset {
@@ -93,10 +98,12 @@ final class FetchedRecords: Sendable {
     }
 
     /// Forgets what was fetched for a partition (after a seek).
-    func reset(_ partition: KafkaTopicPartition) {
+    func reset(_ partition: KafkaTopicPartition, seekedTo offset: Int64? = nil, positionBeforeSeek: Int64? = nil) {
         state.withLock { state in
             if state.partitions[partition] != nil {
-                state.partitions[partition] = PartitionBuffer()
+                var buffer = PartitionBuffer()
+                if let offset, let before = positionBeforeSeek, before > offset { buffer.positionBeforeSeek = before }
+                state.partitions[partition] = buffer
             }
         }
     }
@@ -116,6 +123,7 @@ final class FetchedRecords: Sendable {
                 guard var buffer = state.partitions.removeValue(forKey: partition) else { continue }
                 let segment = RecordSegment(batch: batch, range: run.range)
                 buffer.append(segment)
+                buffer.positionBeforeSeek = nil
                 buffer.position = max(buffer.position, segment.lastOffset + 1)
                 if !buffer.paused && buffer.held >= maxHeldPerPartition {
                     buffer.paused = true
@@ -140,7 +148,8 @@ final class FetchedRecords: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             var changed = false
             for (partition, position) in positions {
-                guard var buffer = state.partitions[partition], position > buffer.position else { continue }
+                guard var buffer = state.partitions[partition], position > buffer.position,
+                      position != buffer.positionBeforeSeek else { continue }
                 buffer.position = position
                 state.partitions[partition] = buffer
                 changed = true

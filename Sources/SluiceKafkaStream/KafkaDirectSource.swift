@@ -69,6 +69,15 @@ public final class KafkaDirectSource: InputSource {
     /// never sees a paused partition as being fetched.
     let paused = Mutex(Set<KafkaTopicPartition>())
     private let fetcherStopped = DispatchSemaphore(value: 0)
+    /// Held by the fetch thread around each poll and what it records of it,
+    /// and by a seek with the reset of that partition's buffer: records
+    /// fetched after a seek cannot be appended before the reset (which
+    /// would drop them while the position says they were seen), nor stale
+    /// positions recorded after it.
+    private let fetchLock = NSLock()
+    /// Seeks waiting for `fetchLock`: the fetch thread steps aside for them
+    /// (the lock is not fair, and the thread takes it again at once).
+    private let seeksWaiting = Mutex(0)
 
     /// A source for `configuration`; settings are validated when the context starts.
     public init(configuration: KafkaSourceConfiguration) {
@@ -327,8 +336,15 @@ public final class KafkaDirectSource: InputSource {
         var started: [KafkaTopicPartition: Int64] = [:]
         for (partition, offset) in starts {
             do {
-                try await KafkaBlocking.run { try consumer.seek(partition, to: .offset(offset)) }
-                fetched.reset(partition)
+                try await KafkaBlocking.run { [self] in
+                    seeksWaiting.withLock { $0 += 1 }
+                    defer { seeksWaiting.withLock { $0 -= 1 } }
+                    try fetchLock.withLock {
+                        let before = try? consumer.position([partition])[partition] ?? nil
+                        try consumer.seek(partition, to: .offset(offset))
+                        fetched.reset(partition, seekedTo: offset, positionBeforeSeek: before ?? nil)
+                    }
+                }
                 started[partition] = offset
             } catch {
                 // Not fetching yet right after the assignment: try again next batch.
@@ -360,6 +376,9 @@ public final class KafkaDirectSource: InputSource {
 
     private func fetchLoop(_ consumer: KafkaConsumer) {
         while !state.withLock({ $0.stopRequested }) {
+            while seeksWaiting.withLock({ $0 }) > 0 { usleep(500) }
+            fetchLock.lock()
+            defer { fetchLock.unlock() }
             do {
                 // consume_batch waits its whole timeout unless maxRecords
                 // arrive, which held records up to 50 ms: take what is there,

@@ -88,3 +88,33 @@ final class FetchedRecordSegmentsTests: XCTestCase {
         XCTAssertTrue(fetched.take(p0, from: 0, until: 10).records.isEmpty)
     }
 }
+
+/// After a seek back, the position librdkafka reported before the seek must
+/// not mark the seek's range as seen before its records are fetched again.
+final class FetchedRecordsSeekTests: XCTestCase {
+    private let partition = KafkaTopicPartition(topic: "t", partition: 0)
+
+    func testThePositionFromBeforeASeekDoesNotCompleteTheRangeUntilARecordArrives() {
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([partition])
+        fetched.reset(partition, seekedTo: 0, positionBeforeSeek: 10)
+        fetched.updatePositions([partition: 10])
+        let early = fetched.take(partition, from: 0, until: 10)
+        XCTAssertFalse(early.complete, "the stale position does not count")
+        XCTAssertTrue(early.records.isEmpty)
+
+        _ = fetched.append((0..<10).map { KafkaRecord(topic: "t", partition: 0, offset: $0, value: [UInt8($0)]) })
+        fetched.updatePositions([partition: 10])
+        let all = fetched.take(partition, from: 0, until: 10)
+        XCTAssertEqual(all.records.map(\.offset), Array(0..<10))
+        XCTAssertTrue(all.complete)
+    }
+
+    func testAPositionPastTheSeekThatIsNotTheOldOneCounts() {
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([partition])
+        fetched.reset(partition, seekedTo: 0, positionBeforeSeek: 10)
+        fetched.updatePositions([partition: 3])  // past transaction markers, say
+        XCTAssertTrue(fetched.take(partition, from: 0, until: 3).complete)
+    }
+}
