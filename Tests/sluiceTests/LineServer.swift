@@ -5,7 +5,8 @@ import Foundation
 final class LineServer: @unchecked Sendable {
     let port: UInt16
     private let listener: Int32
-    private let lock = NSLock()
+    /// Guards `client` and is signalled when the client is accepted.
+    private let accepted = NSCondition()
     private var client: Int32 = -1
 
     init() throws {
@@ -27,22 +28,23 @@ final class LineServer: @unchecked Sendable {
         port = UInt16(bigEndian: actual.sin_port)
         listener = fd
         let thread = Thread { [self] in
-            let accepted = accept(listener, nil, nil)
-            lock.withLock { client = accepted }
+            let fd = accept(listener, nil, nil)
+            accepted.lock()
+            client = fd
+            accepted.broadcast()
+            accepted.unlock()
         }
         thread.start()
     }
 
     /// Waits (bounded) for the client, then sends `lines`, each ended by a newline.
     func send(_ lines: [String], timeout: Duration = .seconds(20)) throws {
-        let deadline = ContinuousClock.now + timeout
-        var fd: Int32 = -1
-        while fd < 0 {
-            fd = lock.withLock { client }
-            if fd >= 0 { break }
-            guard ContinuousClock.now < deadline else { throw TestFailure("no client connected within \(timeout)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let deadline = Date(timeIntervalSinceNow: Double(timeout.components.seconds))
+        accepted.lock()
+        while client < 0 && accepted.wait(until: deadline) {}
+        let fd = client
+        accepted.unlock()
+        guard fd >= 0 else { throw TestFailure("no client connected within \(timeout)") }
         let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
         var sent = 0
         while sent < bytes.count {
@@ -53,7 +55,7 @@ final class LineServer: @unchecked Sendable {
     }
 
     deinit {
-        lock.withLock { if client >= 0 { close(client) } }
+        accepted.withLock { if client >= 0 { close(client) } }
         close(listener)
     }
 }
