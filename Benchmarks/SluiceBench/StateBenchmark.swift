@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Sluice
 import SluiceTesting
+import SluiceWorkloads
 
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,7 @@ struct StateBenchmark: AsyncParsableCommand {
         var dictionary: [String: Int64] = [:]
         dictionary.reserveCapacity(keys)
         for index in 0..<keys { dictionary[key(index)] = 1 }
-        var generator = SplitMix(seed: UInt64(keys))
+        var generator = SeededGenerator(seed: UInt64(keys))
         var times: [Double] = []
         for _ in 0..<(batches + 2) {
             let batch = (0..<touched).map { _ in key(Int(generator.next() % UInt64(keys))) }
@@ -123,7 +124,7 @@ struct StateBenchmark: AsyncParsableCommand {
         }
         initial = [:]
         try driver.start()
-        var generator = SplitMix(seed: UInt64(keys))
+        var generator = SeededGenerator(seed: UInt64(keys))
         var times: [Double] = []
         for round in 0..<(batches + 2) {
             var batch: [(String, Int64)] = []
@@ -147,18 +148,6 @@ final class Counter: @unchecked Sendable {
     var value: Int { lock.withLock { total } }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The memory child: fills one operator's state with `keys` keys through
 /// batches of new keys (as a job would), then reports resident memory per

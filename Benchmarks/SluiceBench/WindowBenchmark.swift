@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sluice
+import SluiceWorkloads
 import SluiceTesting
 
 /// Issue 4: reduceByKeyAndWindow over 30 batch intervals sliding by one,
@@ -45,7 +46,7 @@ struct WindowBenchmark: AsyncParsableCommand {
         let sink = Counter()
         try windowed.foreachBatch { batch, _, _ in sink.add(batch.count()) }
         try driver.start()
-        var generator = SplitMix(seed: 11)
+        var generator = SeededGenerator(seed: 11)
         var times: [Double] = []
         for round in 0..<(self.length + batches) {
             var batch: [(String, Int)] = []

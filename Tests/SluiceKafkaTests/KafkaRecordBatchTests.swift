@@ -1,3 +1,4 @@
+import SluiceWorkloads
 import XCTest
 @testable import SluiceKafka
 
@@ -6,7 +7,7 @@ import XCTest
 /// offsets stop increasing.
 final class KafkaRecordBatchTests: XCTestCase {
     private func sample(_ count: Int, seed: UInt64) -> [KafkaRecord] {
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         return (0..<count).map { index in
             let partition = Int32(generator.next() % 3)
             let keyKind = generator.next() % 3
@@ -88,18 +89,5 @@ final class KafkaRecordBatchTests: XCTestCase {
                 }
             }
         }
-    }
-}
-
-/// A small deterministic generator for the test's random records.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
