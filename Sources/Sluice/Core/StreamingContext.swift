@@ -109,7 +109,7 @@ public final class StreamingContext: Sendable {
                         read: {
                             let batch = try await source.read(plan)
                             memo.set(context.batchTime, batch)
-                            return batch.count()
+                            return plan.recordCount ?? batch.count()
                         })
                 },
                 stop: { await source.stop() },

@@ -8,11 +8,16 @@ public protocol InputPlan: Sendable {
     var offsetRanges: [OffsetRange] { get }
     /// How far each source partition is behind after this batch, if known.
     var partitionLag: [PartitionLag] { get }
+    /// The input records the batch holds, when its elements are not those
+    /// records (a source that combines records as they arrive); nil: the
+    /// batch's element count.
+    var recordCount: Int? { get }
 }
 
 extension InputPlan {
     public var offsetRanges: [OffsetRange] { [] }
     public var partitionLag: [PartitionLag] { [] }
+    public var recordCount: Int? { nil }
 }
 
 /// What the scheduler tells a source when it plans the batch for a time.

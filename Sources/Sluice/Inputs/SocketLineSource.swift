@@ -29,22 +29,12 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
     private let decodeNeverFails: Bool
     /// Received bytes not yet taken by a batch above which the reader
     /// stops reading (TCP then slows the sender).
-    public let maxPendingBytes: Int
-    private let state = Locked(ReaderState())
-    /// Signalled when a batch takes the pending data (the reader may resume).
-    private let drained = NSCondition()
+    public var maxPendingBytes: Int { pending.maxBytes }
+    private let pending: PendingLineChunks
+    private let reader: SocketLineReader
+    private let undecodable = Locked(0)
     private let counter = Locked<UndecodableRecordCounter?>(nil)
     private let loggerBox = Locked<Logger>(Logger(label: "sluice.socket"))
-
-    struct ReaderState {
-        var pending: [LineChunk] = []
-        var pendingBytes = 0
-        var stopRequested = false
-        var running = false
-        var connections = 0
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
-        var undecodable = 0
-    }
 
     /// A source that decodes each line with `decode` (nil: undecodable).
     ///
@@ -66,41 +56,31 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
         self.host = host
         self.port = port
         self.reconnectDelay = reconnectDelay
-        self.maxPendingBytes = max(1, maxPendingBytes)
         self.decodeNeverFails = decodeNeverFails
         self.decode = decode
+        let pending = PendingLineChunks(maxBytes: maxPendingBytes)
+        self.pending = pending
+        reader = SocketLineReader(
+            host: host, port: port, reconnectDelay: reconnectDelay, name: "socket \(host):\(port)", sink: pending)
     }
 
     /// Lines skipped because they could not be decoded.
-    public var undecodableLines: Int { state.withLock { $0.undecodable } }
+    public var undecodableLines: Int { undecodable.value }
 
     /// Connections made so far (1 after the first connect; grows on reconnects).
-    public var connectionCount: Int { state.withLock { $0.connections } }
+    public var connectionCount: Int { reader.connectionCount }
 
     /// Bytes of complete lines received and not yet taken by a batch.
-    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+    public var pendingBytes: Int { pending.pendingBytes }
 
     public func start(_ context: SourceContext) async throws {
         counter.withLock { $0 = context.undecodable }
         loggerBox.withLock { $0 = context.logger }
-        state.withLock { $0.running = true }
-        let thread = Thread { [self] in
-            readLoop()
-        }
-        thread.name = "sluice-\(name)"
-        thread.start()
+        reader.start(logger: context.logger)
     }
 
     public func plan(_ context: PlanningContext) async throws -> Plan {
-        let chunks = state.withLock { state -> [LineChunk] in
-            defer {
-                state.pending = []
-                state.pendingBytes = 0
-            }
-            return state.pending
-        }
-        drained.withLock { drained.broadcast() }
-        return Plan(chunks: chunks, partitions: context.defaultParallelism)
+        Plan(chunks: pending.takeAll(), partitions: context.defaultParallelism)
     }
 
     public func read(_ plan: Plan) async throws -> Batch<Element> {
@@ -139,18 +119,11 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
     }
 
     public func stop() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let running = state.withLock { state -> Bool in
-                state.stopRequested = true
-                if state.running { state.exitWaiters.append(continuation) }
-                return state.running
-            }
-            if !running { continuation.resume() }
-        }
+        await reader.stop()
     }
 
     private func reportUndecodable(_ bad: [(connection: Int, line: Int, offset: Int)]) {
-        state.withLock { $0.undecodable += bad.count }
+        undecodable.withLock { $0 += bad.count }
         counter.value?.record(bad.count)
         let logger = loggerBox.value
         for entry in bad.prefix(10) {
@@ -158,108 +131,6 @@ public final class SocketLineSource<Element: Sendable>: InputSource {
         }
         if bad.count > 10 {
             logger.warning("\(name): skipped \(bad.count - 10) more undecodable lines in this batch")
-        }
-    }
-
-    private var stopRequested: Bool { state.withLock { $0.stopRequested } }
-
-    /// The reader thread: connect, read until the peer closes, reconnect.
-    private func readLoop() {
-        let logger = loggerBox.value
-        var warnedUnreachable = false
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 1)
-        defer {
-            buffer.deallocate()
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.running = false
-                defer { state.exitWaiters = [] }
-                return state.exitWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        while !stopRequested {
-            switch POSIXSocket.connect(host: host, port: port, timeoutMilliseconds: 1000) {
-            case .failure(let error):
-                if !warnedUnreachable {
-                    logger.warning("\(name): \(error.message); retrying every \(reconnectDelay)")
-                    warnedUnreachable = true
-                }
-                waitBeforeReconnect()
-            case .success(let fd):
-                warnedUnreachable = false
-                let connection = state.withLock { state -> Int in
-                    state.connections += 1
-                    return state.connections
-                }
-                logger.info("\(name): connected (connection \(connection))")
-                let reason = receive(from: fd, connection: connection, buffer: buffer)
-                POSIXSocket.close(fd)
-                if !stopRequested {
-                    logger.info("\(name): connection \(connection) ended (\(reason)); reconnecting in \(reconnectDelay)")
-                    waitBeforeReconnect()
-                }
-            }
-        }
-    }
-
-    /// Reads one connection until it ends or the source stops.
-    private func receive(from fd: Int32, connection: Int, buffer: UnsafeMutableRawBufferPointer) -> String {
-        var carry: [UInt8] = []
-        var line = 1
-        var offset = 0
-        func emit(_ bytes: [UInt8]) {
-            let newlines = LineChunk.countNewlines(bytes[...])
-            // A chunk ends with a newline, except the last line before the peer closed.
-            let lines = bytes.last == 10 ? newlines : newlines + 1
-            let chunk = LineChunk(
-                bytes: bytes, connection: connection, firstLine: line, firstByteOffset: offset, lineCount: lines)
-            line += lines
-            offset += bytes.count
-            state.withLock { state in
-                state.pending.append(chunk)
-                state.pendingBytes += bytes.count
-            }
-        }
-        while !stopRequested {
-            if state.withLock({ $0.pendingBytes }) >= maxPendingBytes {
-                // Batches are behind: stop reading until one takes the data
-                // (re-checking the stop flag every 100 ms).
-                drained.lock()
-                if state.withLock({ $0.pendingBytes }) >= maxPendingBytes {
-                    _ = drained.wait(until: Date(timeIntervalSinceNow: 0.1))
-                }
-                drained.unlock()
-                continue
-            }
-            switch POSIXSocket.read(fd, into: buffer, timeoutMilliseconds: 100) {
-            case .timeout:
-                continue
-            case .data(let count):
-                let received = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                guard let lastNewline = received.lastIndex(of: 10) else {
-                    carry.append(contentsOf: received)
-                    continue
-                }
-                var bytes = carry
-                carry = []
-                bytes.append(contentsOf: received[0...lastNewline])
-                carry.append(contentsOf: received[(lastNewline + 1)...])
-                emit(bytes)
-            case .endOfStream:
-                if !carry.isEmpty { emit(carry) }
-                return "closed by the server"
-            case .failed(let message):
-                if !carry.isEmpty { emit(carry) }
-                return message
-            }
-        }
-        return "source stopped"
-    }
-
-    private func waitBeforeReconnect() {
-        let deadline = ContinuousClock.now + reconnectDelay
-        while !stopRequested && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: min(0.05, max(0, (deadline - ContinuousClock.now).secondsDouble)))
         }
     }
 }

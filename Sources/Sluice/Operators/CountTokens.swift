@@ -14,9 +14,17 @@ extension DStream where Element == ByteString {
                 }
                 return Partition(table.entries())
             }
-            return await Batch(partitions: counted).combineByKey(
-                createCombiner: { $0 }, mergeValue: { $0 + $1 }, mergeCombiners: { $0 + $1 },
-                partitionCount: count)
+            return await Batch(partitions: counted).mergedTokenCounts(partitionCount: count)
         }
+    }
+}
+
+extension Batch where Element == (ByteString, Int) {
+    /// Partial token counts merged into one count per token, hash-partitioned
+    /// into `partitionCount` partitions.
+    func mergedTokenCounts(partitionCount: Int) async -> Batch<(ByteString, Int)> {
+        await combineByKey(
+            createCombiner: { $0 }, mergeValue: { $0 + $1 }, mergeCombiners: { $0 + $1 },
+            partitionCount: partitionCount)
     }
 }
