@@ -78,6 +78,8 @@ import Testing
             let second = try await run(Array(input[cut...]), start: .seconds(cut), restoring: first.snapshot, build: incremental)
             let outputs = first.outputs + second.outputs
             // Windows every slide from each run's start: even times, then cut + 2, cut + 4 …
+            // (this drives the state by hand; an exactly-once output also stores the
+            // grid and keeps the first run's times, see ExactlyOnceRestartGridTests).
             let ends = Array(stride(from: Self.slide, through: cut, by: Self.slide))
                 + Array(stride(from: cut + Self.slide, through: input.count, by: Self.slide))
             #expect(outputs.map(\.seconds) == ends.flatMap { [$0, $0] })

@@ -16,7 +16,10 @@ final class StreamGraph: Sendable {
 
     private struct State {
         var frozen = false
-        var zeroTime: Time?
+        /// Fixed by `freeze`: the grid origin and this run's first batch.
+        var timeline: Timeline?
+        /// The grid origin an exactly-once output recovered, used by `freeze`.
+        var recoveredGrid: RecoveredBatchGrid?
         var nextNodeID = 0
         var nextInputID = 0
         var inputs: [RegisteredInput] = []
@@ -39,7 +42,10 @@ final class StreamGraph: Sendable {
         }
     }
 
-    var zeroTime: Time? { state.withLock { $0.zeroTime } }
+    /// The origin of every slide grid (Spark's `zeroTime`); nil before start.
+    var zeroTime: Time? { state.withLock { $0.timeline?.zeroTime } }
+    /// The grid origin and the first batch time of this run; nil before start.
+    var timeline: Timeline? { state.withLock { $0.timeline } }
     var inputs: [RegisteredInput] { state.withLock { $0.inputs } }
     var outputs: [OutputOperation] { state.withLock { $0.outputs } }
     var inputCount: Int { state.withLock { $0.inputs.count } }
@@ -86,9 +92,28 @@ final class StreamGraph: Sendable {
         }
     }
 
+    /// Makes the batch grid of an earlier run of the job the grid of this
+    /// one (an exactly-once output recovered it from its store), so that
+    /// windows sliding by more than one batch keep their times across a
+    /// restart (Spark restores `zeroTime` from its checkpoint likewise).
+    func restoreGrid(_ grid: RecoveredBatchGrid) throws {
+        try state.withLock { state in
+            guard !state.frozen else {
+                throw StreamingError(
+                    code: .graphFrozen,
+                    message: "an exactly-once output was added after the StreamingContext started; define every stream and output operation before calling start()")
+            }
+            state.recoveredGrid = grid
+        }
+    }
+
     /// Checks the graph, fixes the zero time and remember durations, and
-    /// refuses further additions.
-    func freeze(zeroTime: Time) throws {
+    /// refuses further additions. Returns the first batch time: the first
+    /// time on the batch grid after `now`. The grid is `zero + k·interval`,
+    /// with the zero of a recovered grid (see `restoreGrid`), else one
+    /// interval before the first multiple of the interval after `now`.
+    @discardableResult
+    func freeze(now: Time) throws -> Time {
         let outputs = self.outputs
         guard !outputs.isEmpty else {
             throw StreamingError(
@@ -119,9 +144,16 @@ final class StreamGraph: Sendable {
                 }
             }
         }
-        state.withLock { state in
+        let (timeline, recovered) = state.withLock { state -> (Timeline, RecoveredBatchGrid?) in
+            let origin = state.recoveredGrid?.zeroTime ?? Time(milliseconds: 0)
+            let start = BatchGrid.firstTime(after: now, origin: origin, step: batchInterval)
+            let timeline = Timeline(zeroTime: state.recoveredGrid?.zeroTime ?? start - batchInterval, startTime: start)
             state.frozen = true
-            state.zeroTime = zeroTime
+            state.timeline = timeline
+            return (timeline, state.recoveredGrid)
+        }
+        if let recovered {
+            recovered.logResumption(startTime: timeline.startTime, batchInterval: batchInterval, logger: logger)
         }
         // An output's stream is read only by outputs of the same batch time,
         // which have all run when its batch is forgotten; its parents keep
@@ -129,6 +161,7 @@ final class StreamGraph: Sendable {
         for output in outputs {
             for root in output.roots { root.remember(atLeast: .zero) }
         }
+        return timeline.startTime
     }
 
     /// Forgets, in every stream, batches no longer needed after `time` ran.

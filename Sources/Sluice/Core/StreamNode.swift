@@ -69,12 +69,11 @@ final class StreamNode: Sendable {
         }
     }
 
-    /// Whether a batch exists for `time`: after the zero time, on the slide grid.
+    /// Whether a batch exists for `time`: from this run's first batch on,
+    /// on the slide grid `zero time + k·slide` (the zero time of the job's
+    /// first run when an exactly-once output restored it).
     func isTimeValid(_ time: Time) -> Bool {
-        guard let zero = graph.zeroTime else { return false }
-        let elapsed = time.milliseconds - zero.milliseconds
-        let slide = slideDuration.wholeMilliseconds
-        return elapsed > 0 && slide > 0 && elapsed % slide == 0
+        graph.timeline?.isValid(time, slide: slideDuration) ?? false
     }
 
     /// This node and all its ancestors, each once.

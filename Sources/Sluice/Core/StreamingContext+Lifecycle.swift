@@ -2,7 +2,9 @@ extension StreamingContext {
     /// Starts generating and running batches; returns at once.
     ///
     /// The first batch runs at the first multiple of the batch interval after
-    /// now. Sources are started asynchronously; a source that fails to start
+    /// now; for a job an exactly-once output recovered, at the first time
+    /// after now on the batch grid of the job's first run, so that windows
+    /// sliding by more than one batch keep their times. Sources are started asynchronously; a source that fails to start
     /// stops the context and its error is thrown by `awaitTermination()`.
     ///
     /// - Throws: `alreadyStarted` if running, `alreadyStopped` if stopped,
@@ -16,15 +18,10 @@ extension StreamingContext {
         case .startScheduler:
             break
         }
-        let now = clock.now()
-        let interval = batchInterval.wholeMilliseconds
-        let floored = now.milliseconds >= 0
-            ? now.milliseconds / interval
-            : (now.milliseconds - interval + 1) / interval
-        let startTime = Time(milliseconds: (floored + 1) * interval)
+        let startTime: Time
         var controllers: [Int: RateController] = [:]
         do {
-            try graph.freeze(zeroTime: startTime - batchInterval)
+            startTime = try graph.freeze(now: clock.now())
             if configuration.backpressure.isEnabled {
                 for input in graph.inputs {
                     let estimator = try PIDRateEstimator(

@@ -28,9 +28,13 @@ extension StreamingContext {
     ///
     /// Recovery happens here, before `start()`: the store's offsets become
     /// the inputs' start positions (the consumer group's offsets are then
-    /// only advisory) and the stored state is restored into the stateful
-    /// operators. A stored state whose encoding differs from the operator's
-    /// (its types changed) throws, naming the operator.
+    /// only advisory), the stored state is restored into the stateful
+    /// operators, and the job's batch grid (the zero time of its first run,
+    /// stored as the state `sluice.batchGrid`) becomes this run's, so that
+    /// windows sliding by more than one batch output at the times an
+    /// uninterrupted run would (a changed batch interval continues on that
+    /// grid). A stored state whose encoding differs from the operator's (its
+    /// types changed) throws, naming the operator.
     ///
     /// - Parameter job: the job's name; it keys offsets and state in the store.
     /// - Throws: when an input cannot replay (a socket), when the context
@@ -112,9 +116,16 @@ enum ExactlyOnceOutput {
         }
         try graph.stateRegistry.claimExactlyOnce(job: job)
 
-        let recovered = try await store.recover(job: job, tables: tables.map(\.table))
         let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
+        if states.contains(where: { $0.name == StoredBatchGrid.operatorName }) {
+            throw StreamingError(
+                code: .invalidArgument,
+                message: "job '\(job)': the operator name '\(StoredBatchGrid.operatorName)' is reserved for the job's batch grid; name the operator otherwise")
+        }
+        let recovered = try await store.recover(job: job, tables: tables.map(\.table))
         let advancers = graph.stateRegistry.advancers(ofNodes: Set(lineage.map(\.id)))
+        let grid = StoredBatchGrid()
+        let recoveredGrid = try grid.restore(from: recovered, job: job, store: store)
         for state in states {
             guard let stored = recovered.operators[state.name] else {
                 // Nothing stored yet: what the operator holds (initial state) is the first change.
@@ -131,7 +142,7 @@ enum ExactlyOnceOutput {
             try state.restore(stored.entries)
             state.beginChangeTracking(includeExisting: false)
         }
-        let known = Set(states.map(\.name))
+        let known = Set(states.map(\.name) + [StoredBatchGrid.operatorName])
         for name in recovered.operators.keys where !known.contains(name) {
             graph.logger.warning("job '\(job)': stored state of operator '\(name)' is not used by this job and is left as it is")
         }
@@ -140,9 +151,13 @@ enum ExactlyOnceOutput {
         }
         if let last = recovered.lastBatchTime {
             graph.logger.info("job '\(job)': recovered from \(store.description): last batch \(last), offsets \(recovered.offsets.map(\.description).joined(separator: ", ")), \(states.count) operator states")
+            if recoveredGrid == nil {
+                graph.logger.notice("job '\(job)': \(store.description) holds no batch grid (committed by an older version); windows sliding by more than one batch start their grid at this start, and the grid is stored from now on")
+            }
         }
 
         let ledger = graph.deadLetters
+        let batchInterval = graph.batchInterval
         try graph.addOutput(name: "saveExactlyOnce(\(job))", node: first.node, alsoReading: tables.dropFirst().map(\.node)) { time, ranges in
             var writes: [TableWrite] = []
             for table in tables {
@@ -157,12 +172,17 @@ enum ExactlyOnceOutput {
             // Windows sliding by more than a batch take this batch in now,
             // so that its state is committed with its offsets.
             for advance in advancers { try await advance(time) }
-            let changes = try states.map { OperatorStateChange(name: $0.name, encoding: $0.encoding, delta: try $0.encodedDelta()) }
+            var changes = try states.map { OperatorStateChange(name: $0.name, encoding: $0.encoding, delta: try $0.encodedDelta()) }
+            if let timeline = graph.timeline, let gridChange = try grid.change(for: timeline, batchInterval: batchInterval) {
+                changes.append(gridChange)
+            }
             let offsets = ranges.map { SourceOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffsetToCommit) }
             try await store.commit(BatchCommit(
                 job: job, batchTime: time, writes: writes, offsets: offsets,
                 stateChanges: changes, deadLetters: ledger.take(time)))
             for state in states { state.markCommitted() }
+            grid.markCommitted()
         }
+        if let recoveredGrid { try graph.restoreGrid(recoveredGrid) }
     }
 }

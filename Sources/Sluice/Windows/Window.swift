@@ -39,11 +39,9 @@ extension DStream {
     @usableFromInline
     func timedBatches(in after: Time, _ through: Time) async throws -> [(Time, Batch<Element>)] {
         guard let zero = node.graph.zeroTime else { return [] }
-        let slide = slideDuration.wholeMilliseconds
-        // The first time on this stream's grid after `after`.
-        let offset = after.milliseconds - zero.milliseconds
-        let steps = offset >= 0 ? offset / slide + 1 : 0
-        var time = Time(milliseconds: zero.milliseconds + steps * slide)
+        // The first time on this stream's grid after `after` (times before
+        // this run's first batch have no batch).
+        var time = BatchGrid.firstTime(after: after, origin: zero, step: slideDuration)
         var result: [(Time, Batch<Element>)] = []
         while time <= through {
             if let batch = try await batch(at: time) { result.append((time, batch)) }
