@@ -108,6 +108,53 @@ import Testing
         }
     }
 
+    /// `stateSnapshots` lends the store's dictionary (copy-on-write) instead
+    /// of copying every entry: its batches are lazy partitions over the
+    /// store's storage, and each batch's snapshot must still read as the
+    /// state after that batch when later batches have changed the store —
+    /// read at once, kept (every other batch, so that both a snapshot
+    /// still held and one let go are released) and read after the run, or
+    /// remembered for a window over two batches.
+    @Test func snapshotsShareTheStoreAndKeepTheirBatchsStateAfterLaterUpdates() async throws {
+        var random = SeededRandom(seed: 64)
+        for _ in 0..<50 {
+            let input = random.keyedBatches(batches: random.int(2...6), keys: "abcde").map { batch in
+                batch.map { ($0.0, $0.1 == 0 ? 0 : abs($0.1)) }
+            }
+            let batches = input.count + 1
+            let driver = try StreamTestDriver()
+            let streams = driver.context.queueStream(input, partitions: 2).mapWithState(Self.spec.timeout(.seconds(2)))
+            let snapshots = streams.stateSnapshots
+            let atOnce = OutputCollector<String>()
+            let windows = OutputCollector<String>()
+            let kept = NSLockedBox<[(index: Int, batch: Batch<(String, Int)>)]>([])
+            let materialized = NSLockedBox<[Bool]>([])
+            try snapshots.foreachBatch { batch, time, _ in
+                atOnce.append(time: time, elements: multiset(batch.collect().map { "\($0.0)=\($0.1)" }))
+                // The stream's own batch (foreachBatch hands over a computed copy).
+                guard let lent = try await snapshots.batch(at: time) else { return }
+                materialized.withLock { $0.append(lent.partitions.contains(where: \.isMaterialized)) }
+                let index = Int(time.milliseconds / 1000) - 1
+                if index % 2 == 0 { kept.withLock { $0.append((index, lent)) } }
+            }
+            try streams.stateSnapshots.window(.seconds(2)).foreachBatch { batch, time, _ in
+                windows.append(time: time, elements: multiset(batch.collect().map { "\($0.0)=\($0.1)" }))
+            }
+            try driver.start()
+            try await driver.runBatches(batches)
+            await driver.stop()
+
+            let expected = Self.replay(input, batches: batches, timeoutBatches: 2).states
+            #expect(atOnce.batches == expected)
+            for (index, batch) in kept.withLock({ $0 }) {
+                #expect(multiset(batch.collect().map { "\($0.0)=\($0.1)" }) == expected[index], "snapshot of batch \(index + 1) read after the run")
+            }
+            #expect(kept.withLock { $0.count } == (batches + 1) / 2)
+            #expect(windows.batches == expected.indices.map { multiset(($0 > 0 ? expected[$0 - 1] : []) + expected[$0]) })
+            #expect(materialized.withLock { $0 } == Array(repeating: false, count: batches), "a snapshot is lent, not copied into arrays")
+        }
+    }
+
     @Test func initialStateIsUsedAndCanTimeOut() async throws {
         let input: [[(String, Int)]] = [[("a", 1)], [], [], []]
         let result = try await run(input, batches: 4, spec: Self.spec.initialState(["a": 10, "z": 5]).timeout(.seconds(1)))

@@ -25,9 +25,13 @@ extension DStream {
         let timeout = spec.idleTimeout?.wholeMilliseconds
         let function = spec.function
         let index = Locked(IdleIndex<K>())
+        let lent = LentSnapshot<K, TimestampedState<S>>()
         let mapped: DStream<Mapped> = derived("mapWithState") { batch, time in
             let now = time.milliseconds
             let partitions = await batch.materialized().partitions
+            // A state snapshot lent out must not share the store's storage
+            // when it is written (that would copy every key).
+            lent.release()
             let output: [Mapped] = state.store.update { stored in
                 var written: [K] = []
                 var output: [Mapped] = []
@@ -70,8 +74,14 @@ extension DStream {
             return Batch(output, partitionCount: count)
         }
         registry.register(nodeID: mapped.node.id, state)
+        // Every key's state after the batch: a copy-on-write snapshot of the
+        // store's dictionary (no bytes per key), as updateStateByKey's
+        // batch; the next batch copies it out first only if someone still
+        // holds it (see `LentSnapshot`).
         let snapshots: DStream<(K, S)> = mapped.derived("stateSnapshots") { _, _ in
-            Batch(state.store.entries().map { ($0.key, $0.value.state) }, partitionCount: count)
+            state.store.update { stored in
+                (result: lent.lend(stored, partitionCount: count) { ($0.0, $0.1.state) }, written: [])
+            }
         }
         return (mapped, snapshots)
     }

@@ -49,6 +49,15 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         })
     }
 
+    /// The snapshot as a batch of lazy partitions of `transform`ed entries
+    /// (e.g. a state without its bookkeeping), computed as they are read.
+    @inlinable
+    func batch<T: Sendable>(_ transform: @escaping @Sendable ((Key, Value)) -> T) -> Batch<T> {
+        Batch(partitions: counts.indices.map { part in
+            Partition(count: counts[part]) { body in self.forEach(part) { body(transform($0)) } }
+        })
+    }
+
     /// Calls `body` for each entry of partition `part`, in order.
     @inlinable
     func forEach(_ part: Int, _ body: ((Key, Value)) -> Void) {
@@ -103,6 +112,17 @@ final class LentSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let snapshot = StoreSnapshot(dictionary, partitionCount: partitionCount)
         current.withLock { $0 = snapshot }
         return snapshot.batch()
+    }
+
+    /// Lends `dictionary` as a batch of `partitionCount` partitions of
+    /// `transform`ed entries.
+    @inlinable
+    func lend<T: Sendable>(
+        _ dictionary: [Key: Value], partitionCount: Int, _ transform: @escaping @Sendable ((Key, Value)) -> T
+    ) -> Batch<T> {
+        let snapshot = StoreSnapshot(dictionary, partitionCount: partitionCount)
+        current.withLock { $0 = snapshot }
+        return snapshot.batch(transform)
     }
 
     /// Call before writing the store: afterwards no snapshot shares its
