@@ -4,8 +4,9 @@ extension StreamingContext {
     /// The first batch runs at the first multiple of the batch interval after
     /// now; for a job an exactly-once output recovered, at the first time
     /// after now on the batch grid of the job's first run, so that windows
-    /// sliding by more than one batch keep their times. Sources are started asynchronously; a source that fails to start
-    /// stops the context and its error is thrown by `awaitTermination()`.
+    /// sliding by more than one batch keep their times. Sources are started
+    /// asynchronously; a source that fails to start stops the context and
+    /// its error is thrown by `awaitTermination()`.
     ///
     /// - Throws: `alreadyStarted` if running, `alreadyStopped` if stopped,
     ///   `noOutputOperations` if no output is registered, `invalidDuration`
