@@ -46,10 +46,21 @@ public struct EncodedStateDelta: Hashable, Sendable {
 /// Keyed operator state: an in-memory store with a codec and a name.
 public final class KeyedState<Key: Hashable & Sendable & Codable, Value: Sendable & Codable>: PersistentOperatorState {
     public let name: String
-    public let store = InMemoryKeyValueStore<Key, Value>()
+    public let store: InMemoryKeyValueStore<Key, Value>
     private let codec = StateCodec<Key, Value>()
 
-    public init(name: String) { self.name = name }
+    public init(name: String) {
+        self.name = name
+        store = InMemoryKeyValueStore()
+    }
+
+    /// State whose store is split into `shards` shards by key hash (see
+    /// ``InMemoryKeyValueStore``).
+    @usableFromInline
+    init(name: String, shards: Int) {
+        self.name = name
+        store = InMemoryKeyValueStore(shardCount: shards)
+    }
 
     public var encoding: String { codec.encoding }
 

@@ -1,6 +1,6 @@
 /// An operator's state at the end of one batch, lent out as that batch's
 /// output without copying: the partitions read a copy-on-write snapshot of
-/// the store's dictionary (sharing its storage, no bytes per key).
+/// the store's dictionaries (sharing their storage, no bytes per key).
 ///
 /// The store must not write into storage a snapshot still shares (the
 /// write would copy the whole dictionary), so before its next batch the
@@ -9,10 +9,25 @@
 /// and the dictionary is let go; otherwise nothing is copied.
 @usableFromInline
 final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    /// A place in the concatenation of the dictionaries: one of them and an
+    /// index in it (its end index only for the end of the last one).
+    @usableFromInline
+    struct Position: Equatable, Sendable {
+        @usableFromInline var dictionary: Int
+        @usableFromInline var index: Dictionary<Key, Value>.Index
+
+        @inlinable
+        init(dictionary: Int, index: Dictionary<Key, Value>.Index) {
+            self.dictionary = dictionary
+            self.index = index
+        }
+    }
+
     @usableFromInline
     enum Contents: Sendable {
-        /// The dictionary and, per partition, its first index (one more at the end).
-        case shared([Key: Value], bounds: [Dictionary<Key, Value>.Index])
+        /// The store's dictionaries (one per shard) and, per partition, its
+        /// first position (one more at the end).
+        case shared([[Key: Value]], bounds: [Position])
         case copied([[(Key, Value)]])
     }
 
@@ -25,20 +40,52 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Splits `dictionary` into `partitionCount` contiguous partitions
     /// (fewer when it holds fewer entries; at least one), in its order.
     @inlinable
-    init(_ dictionary: [Key: Value], partitionCount: Int) {
-        let total = dictionary.count
+    convenience init(_ dictionary: [Key: Value], partitionCount: Int) {
+        self.init(shards: [dictionary], partitionCount: partitionCount)
+    }
+
+    /// Splits the concatenation of `shards` (at least one) into
+    /// `partitionCount` contiguous partitions (fewer when they hold fewer
+    /// entries; at least one), in their order. Whole shards are skipped
+    /// over; only a shard a partition boundary falls in is walked.
+    @inlinable
+    init(shards: [[Key: Value]], partitionCount: Int) {
+        let total = shards.reduce(0) { $0 + $1.count }
         let n = max(1, min(partitionCount, total))
         var counts: [Int] = []
-        var bounds: [Dictionary<Key, Value>.Index] = [dictionary.startIndex]
-        var index = dictionary.startIndex
+        var position = Position(dictionary: 0, index: shards[0].startIndex)
+        // Entries of the current shard before `position`.
+        var passed = 0
+        func normalize() {
+            while position.index == shards[position.dictionary].endIndex && position.dictionary < shards.count - 1 {
+                position = Position(dictionary: position.dictionary + 1, index: shards[position.dictionary + 1].startIndex)
+                passed = 0
+            }
+        }
+        normalize()
+        var bounds: [Position] = [position]
         for part in 0..<n {
             let size = total * (part + 1) / n - total * part / n
             counts.append(size)
-            for _ in 0..<size { dictionary.formIndex(after: &index) }
-            bounds.append(index)
+            var needed = size
+            while needed > 0 {
+                let shard = shards[position.dictionary]
+                let left = shard.count - passed
+                if needed >= left {
+                    position.index = shard.endIndex
+                    needed -= left
+                    passed = shard.count
+                } else {
+                    for _ in 0..<needed { shard.formIndex(after: &position.index) }
+                    passed += needed
+                    needed = 0
+                }
+                normalize()
+            }
+            bounds.append(position)
         }
         self.counts = counts
-        contents = Locked(.shared(dictionary, bounds: bounds))
+        contents = Locked(.shared(shards, bounds: bounds))
     }
 
     /// The snapshot as a batch of lazy partitions.
@@ -63,32 +110,41 @@ final class StoreSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     func forEach(_ part: Int, _ body: ((Key, Value)) -> Void) {
         // Iterate outside the lock: partitions are read in parallel.
         switch contents.value {
-        case .shared(let dictionary, let bounds):
-            var index = bounds[part]
-            while index != bounds[part + 1] {
-                let (key, value) = dictionary[index]
-                body((key, value))
-                dictionary.formIndex(after: &index)
-            }
+        case .shared(let shards, let bounds):
+            Self.forEach(in: shards, from: bounds[part], to: bounds[part + 1], body)
         case .copied(let parts):
             for element in parts[part] { body(element) }
         }
     }
 
-    /// Lets go of the store's dictionary, copying the entries first.
+    /// Calls `body` for each entry from `start` up to `end`, in order.
+    @inlinable
+    static func forEach(in shards: [[Key: Value]], from start: Position, to end: Position, _ body: ((Key, Value)) -> Void) {
+        var current = start.dictionary
+        var index = start.index
+        while true {
+            let shard = shards[current]
+            let stop = current == end.dictionary ? end.index : shard.endIndex
+            while index != stop {
+                let (key, value) = shard[index]
+                body((key, value))
+                shard.formIndex(after: &index)
+            }
+            if current == end.dictionary { return }
+            current += 1
+            index = shards[current].startIndex
+        }
+    }
+
+    /// Lets go of the store's dictionaries, copying the entries first.
     @inlinable
     func copyOut() {
         contents.withLock { contents in
-            guard case .shared(let dictionary, let bounds) = contents else { return }
+            guard case .shared(let shards, let bounds) = contents else { return }
             let parts: [[(Key, Value)]] = counts.indices.map { part in
                 var elements: [(Key, Value)] = []
                 elements.reserveCapacity(counts[part])
-                var index = bounds[part]
-                while index != bounds[part + 1] {
-                    let (key, value) = dictionary[index]
-                    elements.append((key, value))
-                    dictionary.formIndex(after: &index)
-                }
+                Self.forEach(in: shards, from: bounds[part], to: bounds[part + 1]) { elements.append($0) }
                 return elements
             }
             contents = .copied(parts)
@@ -109,7 +165,14 @@ final class LentSnapshot<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Lends `dictionary` as a batch of `partitionCount` partitions.
     @inlinable
     func lend(_ dictionary: [Key: Value], partitionCount: Int) -> Batch<(Key, Value)> {
-        let snapshot = StoreSnapshot(dictionary, partitionCount: partitionCount)
+        lend(shards: [dictionary], partitionCount: partitionCount)
+    }
+
+    /// Lends the dictionaries of a sharded store (at least one), in shard
+    /// order, as a batch of `partitionCount` partitions.
+    @inlinable
+    func lend(shards: [[Key: Value]], partitionCount: Int) -> Batch<(Key, Value)> {
+        let snapshot = StoreSnapshot(shards: shards, partitionCount: partitionCount)
         current.withLock { $0 = snapshot }
         return snapshot.batch()
     }

@@ -7,7 +7,10 @@ extension DStream {
     /// batch is only read by outputs).
     ///
     /// The state is kept in a ``KeyedState`` and, under an exactly-once
-    /// output, committed with each batch and restored at start.
+    /// output, committed with each batch and restored at start. Like
+    /// Spark's (an RDD hash-partitioned by key), it is split into shards by
+    /// key hash that are updated in parallel: `update` may run for keys of
+    /// different shards at the same time, never twice at once for one key.
     ///
     /// - Parameters:
     ///   - name: a stable name for the stored state. Default: `updateStateByKey#n`
@@ -48,70 +51,104 @@ extension DStream {
         _ update: @escaping @Sendable (_ values: [V], _ state: S?) -> S?
     ) -> DStream<(K, S)> where Element == (K, V) {
         let registry = node.graph.stateRegistry
-        let state = KeyedState<K, S>(name: name ?? registry.nextName(kind: "updateStateByKey"))
+        let count = partitions ?? defaultParallelism
+        let state = KeyedState<K, S>(
+            name: name ?? registry.nextName(kind: "updateStateByKey"), shards: UpdateStateShards.count(partitions: count))
         // Initial entries count as changes, so the first commit stores them.
         for (key, value) in initialState { state.store.put(key, value) }
-        let count = partitions ?? defaultParallelism
+        let store = state.store
         let lent = LentSnapshot<K, S>()
         let stream: DStream<(K, S)> = derived("updateStateByKey") { batch, _ in
-            // Values are appended in place (`[key, default: []].append`): a
-            // combineByKey mergeValue `(values, value) -> values` copies the
-            // array on every append while the dictionary still holds it,
-            // which is quadratic in a key's values per batch (a frequent word).
-            let perPartition: [[K: [V]]] = await Parallel.map(batch.partitions) { partition in
-                var grouped: [K: [V]] = [:]
-                partition.forEach { grouped[$0.0, default: []].append($0.1) }
-                return grouped
-            }
-            var valuesByKey: [K: [V]] = [:]
-            for grouped in perPartition {
-                if valuesByKey.isEmpty {
-                    valuesByKey = grouped
-                    continue
-                }
-                for (key, values) in grouped { valuesByKey[key, default: []].append(contentsOf: values) }
+            // Each input partition, in parallel, groups its values by key
+            // into one dictionary per shard of the store. Values are appended
+            // in place (`[key, default: []].append`): a combineByKey
+            // mergeValue `(values, value) -> values` copies the array on
+            // every append while the dictionary still holds it, which is
+            // quadratic in a key's values per batch (a frequent word).
+            let shardCount = store.shardCount
+            let grouped: [[[K: [V]]]] = await Parallel.map(batch.partitions) { partition in
+                var byShard = [[K: [V]]](repeating: [:], count: shardCount)
+                partition.forEach { byShard[store.shard(of: $0.0)][$0.0, default: []].append($0.1) }
+                return byShard
             }
             // The previous batch's output must not share the store's storage
             // when it is written (that would copy every key).
             lent.release()
-            return state.store.update { stored in
+            // Each shard, in parallel, updates its keys. A key's values
+            // come from every input partition, in partition order, as one
+            // thread would see them; shards hold disjoint keys, so the result
+            // does not depend on which runs first.
+            let shards: [[K: S]] = await store.updateShards { shard, stored in
                 var written: [K] = []
-                for (key, values) in valuesByKey {
-                    let old = stored[key]
-                    if let new = update(values, old) {
-                        if old.map({ !unchanged($0, new) }) ?? true { written.append(key) }
-                        stored[key] = new
-                    } else if stored.removeValue(forKey: key) != nil {
-                        written.append(key)
+                var removed: [K] = []
+                var keyed: [K] = []
+                for (part, group) in grouped.enumerated() {
+                    for (key, values) in group[shard] {
+                        // A key of several partitions is done with its first.
+                        if part > 0, grouped[..<part].contains(where: { $0[shard][key] != nil }) { continue }
+                        var all = values
+                        for later in grouped[(part + 1)...] {
+                            if let more = later[shard][key] { all.append(contentsOf: more) }
+                        }
+                        keyed.append(key)
+                        let old = stored[key]
+                        if let new = update(all, old) {
+                            if old.map({ !unchanged($0, new) }) ?? true { written.append(key) }
+                            stored[key] = new
+                        } else if old != nil {
+                            // Removed after the walk below, which needs indices to stay valid.
+                            removed.append(key)
+                        }
                     }
                 }
                 // Keys without values, in place: updating a value keeps the
-                // indices valid; removals wait until the walk is over.
-                var removed: [K] = []
+                // indices valid; removals wait until the walk is over. The
+                // keys that had values are skipped by their index (sorted,
+                // compared as the walk goes), not by hashing every key held.
+                var skipped = keyed.compactMap { stored.index(forKey: $0) }
+                skipped.sort()
+                var next = 0
                 var index = stored.startIndex
                 while index != stored.endIndex {
-                    let (key, old) = stored[index]
-                    if valuesByKey[key] == nil {
+                    if next < skipped.count, skipped[next] == index {
+                        next += 1
+                    } else {
+                        let old = stored.values[index]
                         if let new = update([], old) {
                             if !unchanged(old, new) {
-                                written.append(key)
+                                written.append(stored.keys[index])
                                 stored.values[index] = new
                             }
                         } else {
-                            removed.append(key)
+                            removed.append(stored.keys[index])
                         }
                     }
                     stored.formIndex(after: &index)
                 }
                 for key in removed { stored.removeValue(forKey: key) }
                 written.append(contentsOf: removed)
-                // The batch is every key's state (Spark's semantics): a
-                // snapshot sharing the store's storage, not a copy; the graph
-                // drops it once the batch's outputs ran.
-                return (result: lent.lend(stored, partitionCount: count), written: written)
+                return (result: stored, written: written)
             }
+            // The batch is every key's state (Spark's semantics): a snapshot
+            // sharing the shards' storage, not a copy; the graph drops it
+            // once the batch's outputs ran.
+            return lent.lend(shards: shards, partitionCount: count)
         }
         registry.register(nodeID: stream.node.id, state)
         return stream
+    }
+}
+
+/// How many shards updateStateByKey's store has.
+@usableFromInline
+enum UpdateStateShards {
+    /// At least 16, and a power of two at least `partitions`: a growing
+    /// shard reallocates a sixteenth of the table or less, and every
+    /// core has shards to update.
+    @usableFromInline
+    static func count(partitions: Int) -> Int {
+        var shards = 16
+        while shards < partitions { shards *= 2 }
+        return shards
     }
 }
