@@ -127,7 +127,11 @@ public final class KafkaConsumer: Sendable {
         for (partition, start) in starts.sorted(by: { $0.key < $1.key }) {
             list.add(partition, offset: start.librdkafkaOffset)
         }
-        let err = rd_kafka_assign(client.handle, list.pointer)
+        // A logical start is looked up at once only when librdkafka knows
+        // the partition's leader; otherwise 500 ms later (see learnLeaders).
+        let logical = Set(starts.filter { $0.value.isLogical }.keys.map(\.topic))
+        let handles = logical.isEmpty ? nil : client.learnLeaders(of: logical, timeout: timeout)
+        let err = withExtendedLifetime(handles) { rd_kafka_assign(client.handle, list.pointer) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "assign \(starts.keys.sorted())") }
     }
 
@@ -422,6 +426,12 @@ public final class KafkaConsumer: Sendable {
 }
 
 extension KafkaStartOffset {
+    /// Whether librdkafka has to look the offset up.
+    var isLogical: Bool {
+        if case .offset = self { return false }
+        return true
+    }
+
     var librdkafkaOffset: Int64 {
         switch self {
         case .beginning: return Int64(RD_KAFKA_OFFSET_BEGINNING)

@@ -57,6 +57,25 @@ final class ConsumerPositionTests: XCTestCase {
         XCTAssertEqual(try consumer.position([p0, p1]), [p0: 20, p1: (fromP1.last?.offset ?? -2) + 1])
     }
 
+    /// A fresh consumer assigned from the beginning gets its first records
+    /// without librdkafka's 500 ms retry of the offset lookup, which it makes
+    /// when it does not know the partition leaders yet (assign has them
+    /// learnt first). The bound is below those 500 ms with room for a slow
+    /// machine.
+    func testBeginningIsLookedUpWithoutWaitingForLeaders() throws {
+        let consumer = try consumer()
+        defer { try? consumer.close() }
+        let start = ContinuousClock.now
+        try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0): .beginning,
+                             KafkaTopicPartition(topic: topic, partition: 1): .beginning])
+        var records: [KafkaRecord] = []
+        try KafkaTestSupport.pollUntil(consumer, timeout: .seconds(10), collecting: &records) { !$0.isEmpty }
+        let waited = ContinuousClock.now - start
+        XCTAssertFalse(records.isEmpty)
+        XCTAssertEqual(records.first?.offset, 0)
+        XCTAssertLessThan(waited, .milliseconds(400), "first record after \(waited)")
+    }
+
     /// With `autoOffsetReset = .error`, a start with no committed offset or
     /// beyond the log is thrown from `poll`, naming the partition, instead
     /// of being silently reset.
