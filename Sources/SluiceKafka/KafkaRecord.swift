@@ -6,29 +6,32 @@
 /// A record kept long after the others of its poll keeps that whole array
 /// alive; copy it with `Array(record.value)` to keep only its own bytes.
 public struct KafkaRecord: Sendable {
+    // The key is declared after the value, so the memberwise initializer
+    // Swift synthesizes (value before key) differs from the public one
+    // below, which calls it: an initializer written out by hand, with its
+    // `self` assigned field by field, made the optimizer copy the finished
+    // record and destroy the original (a retain and a release of each of its
+    // references, through value witnesses) because of the optional slice.
     public var topic: String
     public var partition: Int32
     public var offset: Int64
     /// The record's timestamp, with its kind; `nil` when the broker gave none.
     public var timestamp: KafkaTimestamp?
-    /// The key bytes; `nil` for a record without a key.
-    public var key: ArraySlice<UInt8>?
     /// The value bytes (empty for a null value).
     public var value: ArraySlice<UInt8>
+    /// The key bytes; `nil` for a record without a key.
+    public var key: ArraySlice<UInt8>?
     /// Headers in the order they were written; names may repeat.
     public var headers: [KafkaHeader]
+}
 
+extension KafkaRecord {
     public init(
         topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp? = nil,
         key: ArraySlice<UInt8>? = nil, value: ArraySlice<UInt8>, headers: [KafkaHeader] = []
     ) {
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.timestamp = timestamp
-        self.key = key
-        self.value = value
-        self.headers = headers
+        self.init(topic: topic, partition: partition, offset: offset, timestamp: timestamp,
+                  value: value, key: key, headers: headers)
     }
 
     /// A record with bytes of its own (tests, examples).
@@ -37,7 +40,7 @@ public struct KafkaRecord: Sendable {
         key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []
     ) {
         self.init(topic: topic, partition: partition, offset: offset, timestamp: timestamp,
-                  key: key.map { $0[...] }, value: value[...], headers: headers)
+                  value: value[...], key: key.map { $0[...] }, headers: headers)
     }
 
     /// The record's topic and partition.

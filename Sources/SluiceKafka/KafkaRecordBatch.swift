@@ -109,23 +109,22 @@ public struct KafkaRecordBatch: RandomAccessCollection, Sendable {
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { columns.partitions.count }
 
-    @inlinable
+    // Not inlinable: it builds the record with KafkaRecord's memberwise
+    // initializer (internal), the one the optimizer does not copy.
     public subscript(position: Int) -> KafkaRecord {
         let start = Int(columns.starts[position])
         let end = Int(columns.starts[position + 1])
         let keyLength = Int(columns.keyLengths[position])
         let valueStart = start + Swift.max(0, keyLength)
-        let timestamp: KafkaTimestamp?
-        switch columns.timestampKinds[position] {
-        case .none: timestamp = nil
-        case .createTime: timestamp = KafkaTimestamp(milliseconds: columns.timestamps[position], kind: .createTime)
-        case .logAppendTime: timestamp = KafkaTimestamp(milliseconds: columns.timestamps[position], kind: .logAppendTime)
+        let timestamp: KafkaTimestamp? = switch columns.timestampKinds[position] {
+        case .none: nil
+        case .createTime: KafkaTimestamp(milliseconds: columns.timestamps[position], kind: .createTime)
+        case .logAppendTime: KafkaTimestamp(milliseconds: columns.timestamps[position], kind: .logAppendTime)
         }
         return KafkaRecord(
             topic: topics[Int(columns.topicIndices[position])], partition: columns.partitions[position],
             offset: columns.offsets[position], timestamp: timestamp,
-            key: keyLength < 0 ? nil : bytes[start..<valueStart],
-            value: bytes[valueStart..<end],
+            value: bytes[valueStart..<end], key: keyLength < 0 ? nil : bytes[start..<valueStart],
             headers: headers.isEmpty ? [] : headers[position] ?? [])
     }
 
