@@ -10,12 +10,30 @@ struct CompactIntegers: Sendable {
 
     init() {}
 
+    /// The column of these values: 4 bytes each if they all fit, else 8.
+    init(_ values: UnsafeBufferPointer<Int64>) {
+        guard let first = values.first else { return }
+        base = first
+        var fits = true
+        for value in values {
+            let (delta, overflow) = value.subtractingReportingOverflow(first)
+            if overflow || delta < Int64(Int32.min) || delta > Int64(Int32.max) {
+                fits = false
+                break
+            }
+        }
+        if fits {
+            narrow = [Int32](unsafeUninitializedCapacity: values.count) { buffer, initialized in
+                for index in values.indices { buffer[index] = Int32(truncatingIfNeeded: values[index] &- first) }
+                initialized = values.count
+            }
+        } else {
+            wide = Array(values)
+        }
+    }
+
     @inlinable
     var count: Int { wide?.count ?? narrow.count }
-
-    mutating func reserveCapacity(_ capacity: Int) {
-        narrow.reserveCapacity(capacity)
-    }
 
     mutating func append(_ value: Int64) {
         if wide != nil {

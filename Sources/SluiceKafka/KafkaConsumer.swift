@@ -213,18 +213,9 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(rd_kafka_last_error(), "fetch from \(client.bootstrapServers)")
         }
         // Only the fetching thread decodes; the decoder's cache is taken out
-        // of the lock for the batch and put back after.
+        // of the lock for the batch and put back after. It destroys the messages.
         var decoder = state.withLock { $0.decoder }
-        let records = decoder.batch(from: messages, count: count)
-        var firstError: KafkaError?
-        for index in 0..<count {
-            guard let message = messages[index] else { continue }
-            let err = message.pointee.err
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__PARTITION_EOF && firstError == nil {
-                firstError = Self.fetchError(message, decoder: &decoder)
-            }
-            rd_kafka_message_destroy(message)
-        }
+        let (records, firstError) = decoder.drain(messages, count: count)
         state.withLock { [decoder] in $0.decoder = decoder }
         if let firstError {
             if Self.needsCaller(firstError) {
@@ -254,21 +245,6 @@ public final class KafkaConsumer: Sendable {
             .unknownTopicOrPartition, .unknownTopic, .unknownPartition, .offsetOutOfRange, .autoOffsetReset,
             .topicAuthorizationFailed, .groupAuthorizationFailed, .maxPollExceeded, .fatal,
         ].contains(error.code)
-    }
-
-    private static func fetchError(_ message: UnsafeMutablePointer<rd_kafka_message_t>, decoder: inout RDKafkaRecordDecoder) -> KafkaError {
-        let m = message.pointee
-        let topic = decoder.topicName(m.rkt)
-        let place = topic.isEmpty ? "consumer" : "\(topic)[\(m.partition)] at offset \(m.offset)"
-        var error = KafkaError(m.err, place)
-        if let text = rd_kafka_message_errstr(message) {
-            error.message = "\(place): \(String(cString: text))"
-        }
-        if m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC {
-            error.isRetriable = false
-            error.message += "; create the topic or fix its name"
-        }
-        return error
     }
 
     // MARK: Positions

@@ -32,16 +32,6 @@ public struct KafkaRecordBatch: RandomAccessCollection, Sendable {
         /// -1 for a record without a key.
         @usableFromInline var keyLengths: [Int32] = []
 
-        mutating func reserveCapacity(_ count: Int) {
-            topicIndices.reserveCapacity(count)
-            partitions.reserveCapacity(count)
-            offsets.reserveCapacity(count)
-            timestamps.reserveCapacity(count)
-            timestampKinds.reserveCapacity(count)
-            starts.reserveCapacity(count + 1)
-            keyLengths.reserveCapacity(count)
-        }
-
         /// Adds a record whose key and value bytes follow the previous
         /// record's; `end` is where its bytes end.
         mutating func append(topicIndex: Int32, partition: Int32, offset: Int64, timestamp: Int64, kind: TimestampKind,

@@ -69,6 +69,48 @@ final class KafkaRecordBatchTests: XCTestCase {
         XCTAssertEqual((0..<column.count).map { column[$0] }, [1_000_000_000_000, 1_000_000_000_001, 999_999_999_999, 0, 7])
     }
 
+    /// The decoder's column writer packs the same columns as appending
+    /// record by record, widening a column exactly when a value is too far
+    /// from the first.
+    func testColumnWriterPacksLikeAppending() {
+        let far: [Int64] = [7, 8, Int64(Int32.max) + 7, 9]
+        for values in [[Int64](), [42], [1_000_000_000_000, 1_000_000_000_001, 999_999_999_999], far] {
+            var appended = CompactIntegers()
+            for value in values { appended.append(value) }
+            let packed = values.withUnsafeBufferPointer { CompactIntegers($0) }
+            XCTAssertEqual(packed.wide == nil, appended.wide == nil, "\(values)")
+            XCTAssertEqual((0..<packed.count).map { packed[$0] }, values)
+        }
+        for seed in 0..<20 as Range<UInt64> {
+            var generator = SeededGenerator(seed: seed)
+            let count = Int(generator.next() % 50)
+            let writer = KafkaRecordBatch.ColumnWriter(capacity: count)
+            var appended = KafkaRecordBatch.Columns()
+            var end = 0
+            for index in 0..<count {
+                let start = end
+                let keyLength = Int(generator.next() % 4) - 1
+                end += max(0, keyLength) + Int(generator.next() % 20)
+                let offset = seed == 3 && index == 5 ? Int64.max : Int64(index)
+                let kind: KafkaRecordBatch.TimestampKind = [.none, .createTime, .logAppendTime][index % 3]
+                writer.append(topicIndex: Int32(index % 2), partition: Int32(index % 3), offset: offset,
+                              timestamp: 1_700_000_000_000 + Int64(index), kind: kind, keyLength: keyLength, end: end)
+                appended.append(topicIndex: Int32(index % 2), partition: Int32(index % 3), offset: offset,
+                                timestamp: 1_700_000_000_000 + Int64(index), kind: kind, start: start, keyLength: keyLength, end: end)
+            }
+            let written = writer.columns()
+            XCTAssertEqual(written.topicIndices, appended.topicIndices)
+            XCTAssertEqual(written.partitions, appended.partitions)
+            XCTAssertEqual(written.timestampKinds, appended.timestampKinds)
+            XCTAssertEqual(written.keyLengths, appended.keyLengths)
+            for (a, b) in [(written.offsets, appended.offsets), (written.timestamps, appended.timestamps), (written.starts, appended.starts)] {
+                XCTAssertEqual(a.count, b.count)
+                XCTAssertEqual(a.wide == nil, b.wide == nil)
+                XCTAssertEqual((0..<a.count).map { a[$0] }, (0..<b.count).map { b[$0] })
+            }
+        }
+    }
+
     func testRunsCoverTheBatchAndBreakWhereThePartitionOrOrderChanges() {
         for seed in 0..<50 as Range<UInt64> {
             let records = sample(300, seed: seed)

@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns a fetched batch of `rd_kafka_message_t`s into a ``KafkaRecordBatch``.
+/// Turns a fetched batch of `rd_kafka_message_t`s into a ``KafkaRecordBatch``
+/// and destroys them.
 ///
 /// The keys and values of one batch are copied once, all into one Swift
 /// array, and the other fields into one array each: a handful of
@@ -28,70 +29,106 @@ struct RDKafkaRecordDecoder: Sendable {
         return name
     }
 
-    /// Decodes the messages without an error (the others are left to the
-    /// caller); does not destroy any message.
-    mutating func batch(
-        from messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int
-    ) -> KafkaRecordBatch {
-        var columns = KafkaRecordBatch.Columns()
-        columns.reserveCapacity(count)
+    /// Decodes the messages without an error and destroys every message.
+    /// Returns the records and the error of the first message that has one
+    /// (partition ends aside).
+    ///
+    /// Each message is read whole and destroyed in one pass, after a pass
+    /// that only sums the sizes of the keys and values (so that their bytes
+    /// get one allocation of the right size): a message visited again after
+    /// the thousands of others of a poll has left the cache, and every
+    /// visit then waits for memory (perf had a 10,000-message poll's second
+    /// and third passes, the copy and the destroy, stalled on their first
+    /// load of each message).
+    mutating func drain(
+        _ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int
+    ) -> (records: KafkaRecordBatch, firstError: KafkaError?) {
+        var total = 0
+        var decodable = 0
+        for index in 0..<count {
+            guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            if message.pointee.key != nil { total += message.pointee.key_len }
+            if message.pointee.payload != nil { total += message.pointee.len }
+            decodable += 1
+        }
+        let columns = KafkaRecordBatch.ColumnWriter(capacity: decodable)
         var topics: [String] = []
         var topicIndices: [UInt: Int32] = [:]
         // A poll is mostly one topic: the last handle's index is reused.
-        var lastIndex: (address: UInt, index: Int32)?
+        var lastTopic: (address: UInt, index: Int32)?
         var headers: [Int: [KafkaHeader]] = [:]
-        var total = 0
-        for index in 0..<count {
-            guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            let m = message.pointee
-            let address = m.rkt.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0
-            let topicIndex: Int32
-            if let lastIndex, lastIndex.address == address {
-                topicIndex = lastIndex.index
-            } else if let known = topicIndices[address] {
-                topicIndex = known
-            } else {
-                topicIndex = Int32(topics.count)
-                topics.append(topicName(m.rkt))
-                topicIndices[address] = topicIndex
-            }
-            lastIndex = (address, topicIndex)
-            let keyLength = m.key == nil ? -1 : m.key_len
-            let valueLength = m.payload == nil ? 0 : m.len
-            var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-            let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-            let kind: KafkaRecordBatch.TimestampKind = switch timestampType {
-            case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
-            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
-            default: .none
-            }
-            let start = total
-            total += max(0, keyLength) + valueLength
-            columns.append(topicIndex: topicIndex, partition: m.partition, offset: m.offset, timestamp: timestamp, kind: kind,
-                           start: start, keyLength: keyLength, end: total)
-            if readsHeaders {
-                let recordHeaders = Self.headers(of: message)
-                if !recordHeaders.isEmpty { headers[columns.partitions.count - 1] = recordHeaders }
-            }
-        }
+        var firstError: KafkaError?
         let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             var position = 0
             for index in 0..<count {
-                guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR,
-                      let base = buffer.baseAddress else { continue }
+                guard let message = messages[index] else { continue }
+                defer { rd_kafka_message_destroy(message) }
                 let m = message.pointee
-                if let key = m.key, m.key_len > 0 {
-                    memcpy(base + position, key, m.key_len)
-                    position += m.key_len
+                guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF && firstError == nil { firstError = fetchError(message) }
+                    continue
                 }
-                if let payload = m.payload, m.len > 0 {
-                    memcpy(base + position, payload, m.len)
-                    position += m.len
+                let address = m.rkt.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0
+                let topicIndex: Int32
+                if let lastTopic, lastTopic.address == address {
+                    topicIndex = lastTopic.index
+                } else if let known = topicIndices[address] {
+                    topicIndex = known
+                } else {
+                    topicIndex = Int32(topics.count)
+                    topics.append(topicName(m.rkt))
+                    topicIndices[address] = topicIndex
+                }
+                lastTopic = (address, topicIndex)
+                var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+                let kind: KafkaRecordBatch.TimestampKind = switch timestampType {
+                case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
+                case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
+                default: .none
+                }
+                let start = position
+                if let key = m.key { Self.copy(key, m.key_len, into: buffer, at: &position) }
+                let keyLength = m.key == nil ? -1 : position - start
+                if let payload = m.payload { Self.copy(payload, m.len, into: buffer, at: &position) }
+                columns.append(topicIndex: topicIndex, partition: m.partition, offset: m.offset, timestamp: timestamp, kind: kind,
+                               keyLength: keyLength, end: position)
+                if readsHeaders {
+                    let recordHeaders = Self.headers(of: message)
+                    if !recordHeaders.isEmpty { headers[columns.count - 1] = recordHeaders }
                 }
             }
             initialized = position
         }
-        return KafkaRecordBatch(topics: topics, bytes: bytes, columns: columns, headers: headers)
+        return (KafkaRecordBatch(topics: topics, bytes: bytes, columns: columns.columns(), headers: headers), firstError)
+    }
+
+    /// Copies `count` bytes to `buffer` at `position` and advances it; copies
+    /// nothing if they do not fit (they always do: the buffer was sized from
+    /// the same lengths).
+    @inline(__always)
+    private static func copy(
+        _ source: UnsafeRawPointer, _ count: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at position: inout Int
+    ) {
+        guard count > 0, count <= buffer.count - position, let base = buffer.baseAddress else { return }
+        memcpy(base + position, source, count)
+        position += count
+    }
+
+    /// The error a message carries, naming its topic, partition and offset.
+    mutating func fetchError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
+        let m = message.pointee
+        let topic = topicName(m.rkt)
+        let place = topic.isEmpty ? "consumer" : "\(topic)[\(m.partition)] at offset \(m.offset)"
+        var error = KafkaError(m.err, place)
+        if let text = rd_kafka_message_errstr(message) {
+            error.message = "\(place): \(String(cString: text))"
+        }
+        if m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC {
+            error.isRetriable = false
+            error.message += "; create the topic or fix its name"
+        }
+        return error
     }
 
     private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
