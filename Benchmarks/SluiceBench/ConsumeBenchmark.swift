@@ -4,14 +4,16 @@ import SluiceKafka
 
 /// Consume benchmark: fills a 4-partition embedded-cluster topic with
 /// 100-byte records (lz4, so the mock keeps them all), then alternates the C
-/// reader and the Swift reader, each a child process, and prints records/s,
-/// the Swift/C ratio and peak RSS.
+/// reader (without and with reading headers) and the Swift reader (with and
+/// without headers), each a child process with the same librdkafka
+/// settings, and prints records/s end to end and after the first record,
+/// CPU per record, the Swift/C ratios and peak RSS.
 struct ConsumeBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "consume", abstract: "C reader vs KafkaConsumer on the same topic.")
 
     @Option(help: "Records in the topic.") var records: Int = 1_000_000
     @Option(help: "Partitions of the topic.") var partitions: Int32 = 4
-    @Option(help: "Rounds per reader (median reported).") var rounds: Int = 3
+    @Option(help: "Rounds per reader (median reported).") var rounds: Int = 5
     @Option(help: "Path of the compiled C reader (Benchmarks/consume/consume_c.c).") var cReader: String
 
     func run() throws {
@@ -22,39 +24,46 @@ struct ConsumeBenchmark: ParsableCommand {
         try fill(cluster: cluster, topic: topic)
 
         let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).path
-        var cRuns: [Run] = []
-        var swiftRuns: [Run] = []
-        var noHeaderRuns: [Run] = []
+        // Both C readers run with the Swift reader's librdkafka properties.
+        let properties = ReadCommand.consumerConfiguration(bootstrap: cluster.bootstrapServers, readsHeaders: true)
+            .librdkafkaProperties.map { "\($0.name)=\($0.value)" }
+        let cArguments = [cluster.bootstrapServers, topic, "\(partitions)", "\(records)"]
+        let swiftArguments = ["read", "--bootstrap", cluster.bootstrapServers, "--topic", topic, "--partitions", "\(partitions)", "--count", "\(records)"]
+        let readers: [(name: String, path: String, arguments: [String])] = [
+            ("C", cReader, cArguments + properties),
+            ("C, reading headers", cReader, cArguments + ["--headers"] + properties),
+            ("Swift", selfPath, swiftArguments),
+            ("Swift, readsHeaders false", selfPath, swiftArguments + ["--no-headers"]),
+        ]
+        var runs = Array(repeating: [Run](), count: readers.count)
         for round in 1...rounds {
-            let c = try Run(ChildProcess.run(cReader, [cluster.bootstrapServers, topic, "\(partitions)", "\(records)"]), reader: "C")
-            let swift = try Run(ChildProcess.run(selfPath, ["read", "--bootstrap", cluster.bootstrapServers, "--topic", topic,
-                                                            "--partitions", "\(partitions)", "--count", "\(records)"]), reader: "Swift")
-            let noHeaders = try Run(ChildProcess.run(selfPath, ["read", "--bootstrap", cluster.bootstrapServers, "--topic", topic,
-                                                                "--partitions", "\(partitions)", "--count", "\(records)", "--no-headers"]),
-                                    reader: "Swift without headers")
-            print(String(format: "round %d: C %d records/s (first record after %.3f s), Swift %d (%.3f s), Swift without headers %d (%.3f s)",
-                         round, Int(c.recordsPerSecond), c.firstRecordSeconds, Int(swift.recordsPerSecond), swift.firstRecordSeconds,
-                         Int(noHeaders.recordsPerSecond), noHeaders.firstRecordSeconds))
-            cRuns.append(c)
-            swiftRuns.append(swift)
-            noHeaderRuns.append(noHeaders)
+            var line = "round \(round):"
+            for (index, reader) in readers.enumerated() {
+                let run = try Run(ChildProcess.run(reader.path, reader.arguments), reader: reader.name)
+                runs[index].append(run)
+                line += " \(reader.name) \(Int(run.recordsPerSecond)) records/s" + String(format: " (first after %.3f s);", run.firstRecordSeconds)
+            }
+            print(line)
         }
-        let cMedian = median(cRuns.map(\.recordsPerSecond))
-        let swiftMedian = median(swiftRuns.map(\.recordsPerSecond))
         print("")
-        print("reader  records/s (median of \(rounds))  peak RSS")
-        print("C       \(pad(Int(cMedian)))  \(cRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
-        let noHeadersMedian = median(noHeaderRuns.map(\.recordsPerSecond))
-        print("Swift   \(pad(Int(swiftMedian)))  \(swiftRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
-        print("Swift, readsHeaders false \(pad(Int(noHeadersMedian)).dropFirst(18))  \(noHeaderRuns.map(\.peakRSSBytes).max().map(megabytes) ?? "-")")
-        print(String(format: "Swift / C = %.2f×; without headers (the C reader reads none) %.2f×", swiftMedian / cMedian, noHeadersMedian / cMedian))
-        // Both readers wait about as long for their first record (connection,
-        // metadata, first fetch); the rate after it shows the client's own cost.
-        let cAfter = median(cRuns.map(\.recordsPerSecondAfterFirst))
-        let swiftAfter = median(swiftRuns.map(\.recordsPerSecondAfterFirst))
-        let noHeadersAfter = median(noHeaderRuns.map(\.recordsPerSecondAfterFirst))
-        print(String(format: "after the first record: C %d, Swift %d, without headers %d records/s (medians); Swift / C = %.2f×, without headers %.2f×",
-                     Int(cAfter), Int(swiftAfter), Int(noHeadersAfter), swiftAfter / cAfter, noHeadersAfter / cAfter))
+        print("reader                     records/s   after the first record   CPU µs/record (polling thread)   peak RSS   (medians of \(rounds), RSS max)")
+        for (index, reader) in readers.enumerated() {
+            let figures = String(format: " %10d   %22d   %14.3f (%.3f)   ", Int(median(runs[index].map(\.recordsPerSecond))),
+                                 Int(median(runs[index].map(\.recordsPerSecondAfterFirst))), median(runs[index].map(\.cpuMicrosecondsPerRecord)),
+                                 median(runs[index].map(\.pollingMicrosecondsPerRecord)))
+            let rss = runs[index].map(\.peakRSSBytes).max().map(megabytes) ?? "-"
+            print(reader.name.padding(toLength: 25, withPad: " ", startingAt: 0) + figures + String(repeating: " ", count: max(0, 8 - rss.count)) + rss)
+        }
+        let (c, cHeaders, swift, swiftNoHeaders) = (runs[0], runs[1], runs[2], runs[3])
+        func ratio(_ a: [Run], _ b: [Run], _ rate: (Run) -> Double) -> Double { median(a.map(rate)) / median(b.map(rate)) }
+        print(String(format: "Swift / C = %.2f×; without headers (the C reader reads none) %.2f×; Swift / C reading headers %.2f×",
+                     ratio(swift, c, \.recordsPerSecond), ratio(swiftNoHeaders, c, \.recordsPerSecond),
+                     ratio(swift, cHeaders, \.recordsPerSecond)))
+        // The rate after the first record leaves out connecting, metadata and
+        // the first fetch, which the readers do alike.
+        print(String(format: "after the first record: Swift / C = %.2f×; without headers %.2f×; Swift / C reading headers %.2f×",
+                     ratio(swift, c, \.recordsPerSecondAfterFirst), ratio(swiftNoHeaders, c, \.recordsPerSecondAfterFirst),
+                     ratio(swift, cHeaders, \.recordsPerSecondAfterFirst)))
     }
 
     private func fill(cluster: MockCluster, topic: String) throws {
@@ -90,40 +99,46 @@ struct ConsumeBenchmark: ParsableCommand {
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
-    private func pad(_ value: Int) -> String {
-        let text = String(value)
-        return String(repeating: " ", count: max(0, 27 - text.count)) + text
-    }
-
     private func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
 }
 
-/// One reader run, parsed from its "records N bytes B seconds S" line.
+/// One reader run, parsed from its "records N bytes B seconds S hwm H first
+/// F cpu C poll P" line.
 struct Run {
     var records: Int
     var seconds: Double
     var peakRSSBytes: Int
     /// Seconds from assign to the first record.
     var firstRecordSeconds: Double = 0
+    /// CPU seconds of the whole process and of the polling thread, from
+    /// assign to the last record.
+    var cpuSeconds: Double = 0
+    var pollingCPUSeconds: Double = 0
     var recordsPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
     var recordsPerSecondAfterFirst: Double {
         seconds > firstRecordSeconds ? Double(records) / (seconds - firstRecordSeconds) : 0
     }
+    var cpuMicrosecondsPerRecord: Double { records > 0 ? cpuSeconds * 1e6 / Double(records) : 0 }
+    var pollingMicrosecondsPerRecord: Double { records > 0 ? pollingCPUSeconds * 1e6 / Double(records) : 0 }
 
     init(_ result: ChildResult, reader: String) throws {
         let fields = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard result.status == 0, fields.count >= 6, let records = Int(fields[1]), let seconds = Double(fields[5]) else {
+        var values: [Substring: Double] = [:]
+        for index in stride(from: 0, to: fields.count - 1, by: 2) { values[fields[index]] = Double(fields[index + 1]) }
+        guard result.status == 0, let records = values["records"], let seconds = values["seconds"] else {
             throw BenchError("\(reader) reader failed (status \(result.status)): \(result.output)")
         }
-        self.records = records
+        self.records = Int(records)
         self.seconds = seconds
         // The reader's own VmHWM ("hwm B"): wait4's ru_maxrss also counts the
         // parent's memory after posix_spawn's vfork (the parent holds the mock cluster).
-        if fields.count >= 8, fields[6] == "hwm", let hwm = Int(fields[7]), hwm > 0 {
-            self.peakRSSBytes = hwm
+        if let hwm = values["hwm"], hwm > 0 {
+            self.peakRSSBytes = Int(hwm)
         } else {
             self.peakRSSBytes = result.peakRSSBytes
         }
-        if fields.count >= 10, fields[8] == "first", let first = Double(fields[9]) { firstRecordSeconds = first }
+        firstRecordSeconds = values["first"] ?? 0
+        cpuSeconds = values["cpu"] ?? 0
+        pollingCPUSeconds = values["poll"] ?? 0
     }
 }

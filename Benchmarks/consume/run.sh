@@ -4,12 +4,14 @@
 # by KafkaConsumer, alternately, in the same run. Release builds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# BENCH_SCRATCH: the release build's scratch path (default .build-bench-rel),
+# which also holds the compiled C reader; give each concurrent user their own.
 RECORDS="${RECORDS:-1000000}"
-ROUNDS="${ROUNDS:-3}"
-mkdir -p .build-bench
-gcc -O2 -o .build-bench/consume_c Benchmarks/consume/consume_c.c $(pkg-config --cflags --libs rdkafka)
+ROUNDS="${ROUNDS:-5}"
 SCRATCH="${BENCH_SCRATCH:-.build-bench-rel}"
+mkdir -p "$SCRATCH"
+gcc -O2 -o "$SCRATCH/consume_c" Benchmarks/consume/consume_c.c $(pkg-config --cflags --libs rdkafka)
 swift build -c release --scratch-path "$SCRATCH" --product sluice-bench >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
-echo "\$ sluice-bench consume   ($(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime | sed 's/.*load/load/'))"
-"$BIN/sluice-bench" consume --records "$RECORDS" --rounds "$ROUNDS" --c-reader .build-bench/consume_c
+echo "\$ sluice-bench consume   ($(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime | sed 's/.*load/load/'); librdkafka $(pkg-config --modversion rdkafka))"
+"$BIN/sluice-bench" consume --records "$RECORDS" --rounds "$ROUNDS" --c-reader "$SCRATCH/consume_c"
