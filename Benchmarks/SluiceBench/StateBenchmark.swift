@@ -161,6 +161,7 @@ struct StateMemoryChild: AsyncParsableCommand {
     @Option var keys: Int
     @Option var batchSize: Int = 250_000
     @Flag(help: "Fix glibc's mmap threshold at 128 KiB (no dynamic threshold).") var fixedMmapThreshold = false
+    @Flag(help: "After the fill, print glibc's malloc_stats (system and in-use bytes per arena) to stderr.") var printMallocStats = false
 
     func run() async throws {
         if fixedMmapThreshold { _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 128 * 1024) }
@@ -208,6 +209,8 @@ struct StateMemoryChild: AsyncParsableCommand {
         _ = mallocTrim(0)
         let resident = Measure.statusBytes("VmRSS")
         let heap = Self.heapInUse()
+        // Resident above live sits in arenas whose system bytes exceed their in-use bytes.
+        if printMallocStats { mallocStats() }
         ChildReport.emit([
             "keys": Double(keys),
             "baselineRSS": Double(baseline),
