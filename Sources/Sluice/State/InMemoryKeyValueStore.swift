@@ -140,6 +140,11 @@ public final class InMemoryKeyValueStore<Key: Hashable & Sendable, Value: Sendab
         return StateDelta(upserts: upserts, deletes: deletes)
     }
 
+    /// Whether writes are recorded for deltas (an exactly-once output
+    /// began tracking): owners need not list the keys they write otherwise.
+    @usableFromInline
+    var tracksChanges: Bool { shards[0].withLock { $0.tracking } }
+
     /// Starts recording writes for deltas. With `includeExisting`, every key
     /// held now counts as changed (initial state not yet stored anywhere).
     public func beginChangeTracking(includeExisting: Bool) {

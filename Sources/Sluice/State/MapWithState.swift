@@ -32,6 +32,10 @@ extension DStream {
             // A state snapshot lent out must not share the store's storage
             // when it is written (that would copy every key).
             lent.release()
+            // Without an exactly-once output nothing reads the written keys:
+            // not listing them saves an array of every key of the batch.
+            // (Tracking begins when the output is set up, before any batch.)
+            let tracking = state.store.tracksChanges
             let output: [Mapped] = state.store.update { stored in
                 var written: [K] = []
                 var output: [Mapped] = []
@@ -41,6 +45,7 @@ extension DStream {
                         if !index.isBuilt { index.rebuild(from: &stored, firstBatch: now) }
                     }
                 }
+                // Keys updated, for the idle index (only kept with a timeout).
                 var touched: [K] = []
                 for partition in partitions {
                     partition.forEach { pair in
@@ -48,11 +53,11 @@ extension DStream {
                         var handle = MapState(stored[key]?.state, isTimingOut: false)
                         if let result = function(key, value, &handle) { output.append(result) }
                         if handle.removed {
-                            if stored.removeValue(forKey: key) != nil { written.append(key) }
+                            if stored.removeValue(forKey: key) != nil, tracking { written.append(key) }
                         } else if let new = handle.value, handle.updated || stored[key] != nil {
                             stored[key] = TimestampedState(state: new, updated: now)
-                            written.append(key)
-                            touched.append(key)
+                            if tracking { written.append(key) }
+                            if timeout != nil { touched.append(key) }
                         }
                     }
                 }
@@ -66,7 +71,7 @@ extension DStream {
                         var handle = MapState<S>(entry.state, isTimingOut: true)
                         if let result = function(key, nil, &handle) { output.append(result) }
                         stored.removeValue(forKey: key)
-                        written.append(key)
+                        if tracking { written.append(key) }
                     }
                 }
                 return (result: output, written: written)

@@ -74,6 +74,9 @@ extension DStream {
             // The previous batch's output must not share the store's storage
             // when it is written (that would copy every key).
             lent.release()
+            // Without an exactly-once output nothing reads the written keys
+            // (tracking begins when the output is set up, before any batch).
+            let tracking = store.tracksChanges
             // Each shard, in parallel, updates its keys. A key's values
             // come from every input partition, in partition order, as one
             // thread would see them; shards hold disjoint keys, so the result
@@ -93,7 +96,7 @@ extension DStream {
                         keyed.append(key)
                         let old = stored[key]
                         if let new = update(all, old) {
-                            if old.map({ !unchanged($0, new) }) ?? true { written.append(key) }
+                            if tracking, old.map({ !unchanged($0, new) }) ?? true { written.append(key) }
                             stored[key] = new
                         } else if old != nil {
                             // Removed after the walk below, which needs indices to stay valid.
@@ -116,7 +119,7 @@ extension DStream {
                         let old = stored.values[index]
                         if let new = update([], old) {
                             if !unchanged(old, new) {
-                                written.append(stored.keys[index])
+                                if tracking { written.append(stored.keys[index]) }
                                 stored.values[index] = new
                             }
                         } else {
@@ -126,7 +129,7 @@ extension DStream {
                     stored.formIndex(after: &index)
                 }
                 for key in removed { stored.removeValue(forKey: key) }
-                written.append(contentsOf: removed)
+                if tracking { written.append(contentsOf: removed) }
                 return (result: stored, written: written)
             }
             // The batch is every key's state (Spark's semantics): a snapshot
