@@ -197,6 +197,67 @@ public final class KafkaConsumer: Sendable {
     /// bytes plus ~25 bytes each, where an array of records needs ~170), each
     /// ``KafkaRecord`` built when it is read. *Blocking*.
     public func pollBatch(maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100)) throws -> KafkaRecordBatch {
+        try withFetchedMessages(maxRecords: maxRecords, timeout: timeout, none: KafkaRecordBatch()) { messages, count in
+            // Only the fetching thread decodes; the decoder's cache is taken out
+            // of the lock for the batch and put back after. It destroys the messages.
+            var decoder = state.withLock { $0.decoder }
+            let (records, firstError) = decoder.drain(messages, count: count)
+            state.withLock { [decoder] in $0.decoder = decoder }
+            try surface(firstError, afterRecords: !records.isEmpty)
+            return records
+        }
+    }
+
+    /// Fetches up to `maxRecords` records, waiting at most `timeout` for the
+    /// first one, and calls `body` with each in turn, read in place in
+    /// librdkafka's buffers: nothing is copied or allocated per record, as a
+    /// C program reading `rd_kafka_consume_batch_queue`'s messages. Returns
+    /// how many records `body` got (0 when nothing arrived in time).
+    /// *Blocking*, like ``pollBatch(maxRecords:timeout:)``, whose records,
+    /// positions and errors it shares: the same records in the same order,
+    /// and fetch errors thrown (or logged and sent to ``events``) as it does,
+    /// after the records fetched before them.
+    ///
+    /// The view is valid only during its body call (see
+    /// ``KafkaRecordView``): each message is destroyed when its body call
+    /// returns.
+    ///
+    /// When `body` throws, the call rethrows after destroying every message
+    /// of the batch, and the record whose body threw and every record
+    /// after it are *delivered again* by the next poll: the consumer seeks
+    /// each of their partitions back to its first undelivered record (a
+    /// blocking seek, on this error path only; ``position(_:)`` of those
+    /// partitions is then `nil` until a record arrives, as after any seek
+    /// with librdkafka 2.0.2). If that seek fails (the
+    /// partition was revoked, say), the next poll throws an error naming
+    /// the records not delivered.
+    @discardableResult
+    public func pollEach(
+        maxRecords: Int = 10_000, timeout: Duration = .milliseconds(100),
+        _ body: (borrowing KafkaRecordView) throws -> Void
+    ) throws -> Int {
+        try withFetchedMessages(maxRecords: maxRecords, timeout: timeout, none: 0) { messages, count in
+            var decoder = state.withLock { $0.decoder }
+            let outcome = decoder.lend(messages, count: count, to: body)
+            state.withLock { [decoder] in $0.decoder = decoder }
+            if let bodyError = outcome.bodyError {
+                fetchAgain(outcome.undelivered)
+                try surface(outcome.firstError, afterRecords: true)
+                throw bodyError
+            }
+            try surface(outcome.firstError, afterRecords: outcome.delivered > 0)
+            return outcome.delivered
+        }
+    }
+
+    /// One `rd_kafka_consume_batch_queue` call of at most `maxRecords`
+    /// messages, lent to `body`, which must destroy each; `none` when the
+    /// consumer has no queue. Throws the error kept from the previous poll
+    /// first.
+    private func withFetchedMessages<Result>(
+        maxRecords: Int, timeout: Duration, none: Result,
+        _ body: (UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, Int) throws -> Result
+    ) throws -> Result {
         try checkOpen("poll")
         if let pending = state.withLock({ state -> KafkaError? in
             defer { state.pendingError = nil }
@@ -204,7 +265,7 @@ public final class KafkaConsumer: Sendable {
         }) {
             throw pending
         }
-        guard let queue = client.consumerQueue else { return KafkaRecordBatch() }
+        guard let queue = client.consumerQueue else { return none }
         let capacity = max(1, maxRecords)
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
         defer { messages.deallocate() }
@@ -212,21 +273,46 @@ public final class KafkaConsumer: Sendable {
         guard count >= 0 else {
             throw KafkaError(rd_kafka_last_error(), "fetch from \(client.bootstrapServers)")
         }
-        // Only the fetching thread decodes; the decoder's cache is taken out
-        // of the lock for the batch and put back after. It destroys the messages.
-        var decoder = state.withLock { $0.decoder }
-        let (records, firstError) = decoder.drain(messages, count: count)
-        state.withLock { [decoder] in $0.decoder = decoder }
-        if let firstError {
-            if Self.needsCaller(firstError) {
-                if records.isEmpty { throw firstError }
-                state.withLock { $0.pendingError = firstError }
-            } else {
-                logger.warning("fetch: \(firstError) (librdkafka retries by itself)")
-                client.callbacks.emit(.error(firstError))
+        return try body(messages, count)
+    }
+
+    /// Throws the first fetch error of a poll when it needs the caller and
+    /// no record came before it; keeps it for the next poll when records
+    /// did (they are returned first); logs and sends to ``events`` an error
+    /// librdkafka recovers from by itself.
+    private func surface(_ firstError: KafkaError?, afterRecords: Bool) throws {
+        guard let firstError else { return }
+        if Self.needsCaller(firstError) {
+            if !afterRecords { throw firstError }
+            keepForNextPoll(firstError)
+        } else {
+            logger.warning("fetch: \(firstError) (librdkafka retries by itself)")
+            client.callbacks.emit(.error(firstError))
+        }
+    }
+
+    /// Keeps `error` for the next poll to throw, unless one is kept already.
+    private func keepForNextPoll(_ error: KafkaError) {
+        state.withLock { state in
+            if state.pendingError == nil { state.pendingError = error }
+        }
+    }
+
+    /// Seeks each partition back to its first record fetched but not
+    /// delivered, so that the next poll delivers them; a partition that
+    /// cannot be sought leaves an error for the next poll naming them.
+    private func fetchAgain(_ undelivered: [KafkaTopicPartition: Int64]) {
+        for (partition, offset) in undelivered.sorted(by: { $0.key < $1.key }) {
+            do {
+                try seek(partition, to: .offset(offset))
+            } catch {
+                logger.error("\(partition): records from offset \(offset) were fetched but not delivered, and the seek back to them failed: \(error)")
+                var kept = error as? KafkaError ?? KafkaError(code: .state, message: "\(error)")
+                kept.message = "\(partition): records from offset \(offset) were fetched but not delivered (the poll's body threw) "
+                    + "and could not be fetched again: \(kept.message); seek there or reassign the partition to read them"
+                keepForNextPoll(kept)
             }
         }
-        return records
     }
 
     /// Async variant of ``poll(maxRecords:timeout:)``; the wait happens off

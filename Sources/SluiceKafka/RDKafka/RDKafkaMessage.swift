@@ -65,7 +65,7 @@ struct RDKafkaRecordDecoder: Sendable {
                 defer { rd_kafka_message_destroy(message) }
                 let m = message.pointee
                 guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF && firstError == nil { firstError = fetchError(message) }
+                    if firstError == nil { firstError = fetchError(ofErrorMessage: message) }
                     continue
                 }
                 let address = m.rkt.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0
@@ -80,13 +80,7 @@ struct RDKafkaRecordDecoder: Sendable {
                     topicIndices[address] = topicIndex
                 }
                 lastTopic = (address, topicIndex)
-                var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-                let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-                let kind: KafkaRecordBatch.TimestampKind = switch timestampType {
-                case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
-                case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
-                default: .none
-                }
+                let (timestamp, kind) = Self.timestamp(of: message)
                 let start = position
                 if let key = m.key { Self.copy(key, m.key_len, into: buffer, at: &position) }
                 let keyLength = m.key == nil ? -1 : position - start
@@ -115,6 +109,25 @@ struct RDKafkaRecordDecoder: Sendable {
         position += count
     }
 
+    /// The timestamp of a message in milliseconds, and its kind.
+    @inline(__always)
+    static func timestamp(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> (Int64, KafkaRecordBatch.TimestampKind) {
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        let kind: KafkaRecordBatch.TimestampKind = switch timestampType {
+        case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
+        case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
+        default: .none
+        }
+        return (timestamp, kind)
+    }
+
+    /// The error of a message whose `err` is set, or `nil` for a partition
+    /// end (librdkafka's notice that the consumer caught up, not an error).
+    mutating func fetchError(ofErrorMessage message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError? {
+        message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? nil : fetchError(message)
+    }
+
     /// The error a message carries, naming its topic, partition and offset.
     mutating func fetchError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
         let m = message.pointee
@@ -131,7 +144,7 @@ struct RDKafkaRecordDecoder: Sendable {
         return error
     }
 
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+    static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
         var headers: OpaquePointer?
         guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [] }
         var result: [KafkaHeader] = []
@@ -146,5 +159,62 @@ struct RDKafkaRecordDecoder: Sendable {
             index += 1
         }
         return result
+    }
+}
+
+/// What ``RDKafkaRecordDecoder/lend(_:count:to:)`` did with a batch.
+struct RDKafkaLendOutcome {
+    /// Records whose body call returned.
+    var delivered = 0
+    /// The first error a message of the batch carried (partition ends aside).
+    var firstError: KafkaError?
+    /// What the body threw; no record after it was lent.
+    var bodyError: (any Error)?
+    /// Per partition, the offset of the first record not delivered (the one
+    /// whose body threw, and those after it).
+    var undelivered: [KafkaTopicPartition: Int64] = [:]
+}
+
+extension RDKafkaRecordDecoder {
+    /// Lends each message without an error to `body` as a
+    /// ``KafkaRecordView`` and destroys it when the body returns; after a
+    /// body throws, lends nothing more but still destroys every message and
+    /// notes where each partition's undelivered records start. Errors and
+    /// partition ends are handled as ``drain(_:count:)`` handles them.
+    mutating func lend(
+        _ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int,
+        to body: (borrowing KafkaRecordView) throws -> Void
+    ) -> RDKafkaLendOutcome {
+        var outcome = RDKafkaLendOutcome()
+        // A poll is mostly one topic: the last handle's name is reused.
+        var lastTopic: (handle: OpaquePointer, name: String)?
+        for index in 0..<count {
+            guard let message = messages[index] else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                if outcome.firstError == nil { outcome.firstError = fetchError(ofErrorMessage: message) }
+                continue
+            }
+            let topic: String
+            if let lastTopic, let handle = message.pointee.rkt, lastTopic.handle == handle {
+                topic = lastTopic.name
+            } else {
+                topic = topicName(message.pointee.rkt)
+                lastTopic = message.pointee.rkt.map { ($0, topic) }
+            }
+            guard outcome.bodyError == nil else {
+                let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
+                if outcome.undelivered[partition] == nil { outcome.undelivered[partition] = message.pointee.offset }
+                continue
+            }
+            do {
+                try body(KafkaRecordView(message: message, topic: topic, readsHeaders: readsHeaders))
+                outcome.delivered += 1
+            } catch {
+                outcome.bodyError = error
+                outcome.undelivered[KafkaTopicPartition(topic: topic, partition: message.pointee.partition)] = message.pointee.offset
+            }
+        }
+        return outcome
     }
 }
