@@ -4,8 +4,9 @@ import SluiceKafka
 
 /// Consume benchmark: fills a 4-partition embedded-cluster topic with
 /// 100-byte records (lz4, so the mock keeps them all), then alternates the C
-/// reader (without and with reading headers) and the Swift reader (with and
-/// without headers), each a child process with the same librdkafka
+/// reader (without and with reading headers), the Swift reader (with and
+/// without headers) and the Swift reader lending records in place
+/// (`pollEach`), each a child process with the same librdkafka
 /// settings, and prints records/s end to end and after the first record,
 /// CPU per record, the Swift/C ratios and peak RSS.
 struct ConsumeBenchmark: ParsableCommand {
@@ -34,6 +35,10 @@ struct ConsumeBenchmark: ParsableCommand {
             ("C, reading headers", cReader, cArguments + ["--headers"] + properties),
             ("Swift", selfPath, swiftArguments),
             ("Swift, readsHeaders false", selfPath, swiftArguments + ["--no-headers"]),
+            // pollEach: each record read in place, its value's length taken,
+            // as the C reader does; it asks for no headers, so its baseline
+            // is the C reader without them.
+            ("Swift, borrowing view", selfPath, swiftArguments + ["--borrowing"]),
         ]
         var runs = Array(repeating: [Run](), count: readers.count)
         for round in 1...rounds {
@@ -54,7 +59,7 @@ struct ConsumeBenchmark: ParsableCommand {
             let rss = runs[index].map(\.peakRSSBytes).max().map(megabytes) ?? "-"
             print(reader.name.padding(toLength: 25, withPad: " ", startingAt: 0) + figures + String(repeating: " ", count: max(0, 8 - rss.count)) + rss)
         }
-        let (c, cHeaders, swift, swiftNoHeaders) = (runs[0], runs[1], runs[2], runs[3])
+        let (c, cHeaders, swift, swiftNoHeaders, swiftView) = (runs[0], runs[1], runs[2], runs[3], runs[4])
         func ratio(_ a: [Run], _ b: [Run], _ rate: (Run) -> Double) -> Double { median(a.map(rate)) / median(b.map(rate)) }
         print(String(format: "Swift / C = %.2f×; without headers (the C reader reads none) %.2f×; Swift / C reading headers %.2f×",
                      ratio(swift, c, \.recordsPerSecond), ratio(swiftNoHeaders, c, \.recordsPerSecond),
@@ -64,6 +69,8 @@ struct ConsumeBenchmark: ParsableCommand {
         print(String(format: "after the first record: Swift / C = %.2f×; without headers %.2f×; Swift / C reading headers %.2f×",
                      ratio(swift, c, \.recordsPerSecondAfterFirst), ratio(swiftNoHeaders, c, \.recordsPerSecondAfterFirst),
                      ratio(swift, cHeaders, \.recordsPerSecondAfterFirst)))
+        print(String(format: "borrowing view (pollEach) / C = %.2f×; after the first record %.2f×",
+                     ratio(swiftView, c, \.recordsPerSecond), ratio(swiftView, c, \.recordsPerSecondAfterFirst)))
     }
 
     private func fill(cluster: MockCluster, topic: String) throws {

@@ -8,7 +8,8 @@ import Glibc
 
 /// The Swift side of the consume benchmark, run as its own process so its
 /// peak RSS is measured like the C reader's: reads COUNT records from every
-/// partition with `KafkaConsumer.pollBatch` and prints "records N bytes B
+/// partition with `KafkaConsumer.pollBatch` (or, with `--borrowing`,
+/// `pollEach`) and prints "records N bytes B
 /// seconds S hwm H first F cpu C poll P", as Benchmarks/consume/consume_c.c
 /// does. The C reader is given this reader's librdkafka properties
 /// (``consumerConfiguration(bootstrap:readsHeaders:)``).
@@ -20,6 +21,7 @@ struct ReadCommand: ParsableCommand {
     @Option var partitions: Int
     @Option var count: Int
     @Flag(inversion: .prefixedNo, help: "Read each record's headers (KafkaConsumerConfiguration.readsHeaders).") var headers = true
+    @Flag(help: "Read with KafkaConsumer.pollEach (records lent in place) instead of pollBatch.") var borrowing = false
 
     /// The reader's configuration; the C reader gets its librdkafka properties.
     static func consumerConfiguration(bootstrap: String, readsHeaders: Bool) -> KafkaConsumerConfiguration {
@@ -58,10 +60,19 @@ struct ReadCommand: ParsableCommand {
         var bytes = 0
         let deadline = start + .seconds(300)
         while received < count && ContinuousClock.now < deadline {
-            let records = try consumer.pollBatch(maxRecords: 10_000, timeout: .milliseconds(100))
-            if first == nil && !records.isEmpty { first = ContinuousClock.now - start }
-            received += records.count
-            for record in records { bytes += record.value.count }
+            let polled: Int
+            if borrowing {
+                // As the C reader: each record's value length, in place.
+                polled = try consumer.pollEach(maxRecords: 10_000, timeout: .milliseconds(100)) { record in
+                    bytes += record.value.count
+                }
+            } else {
+                let records = try consumer.pollBatch(maxRecords: 10_000, timeout: .milliseconds(100))
+                polled = records.count
+                for record in records { bytes += record.value.count }
+            }
+            if first == nil && polled > 0 { first = ContinuousClock.now - start }
+            received += polled
         }
         let elapsed = ContinuousClock.now - start
         let cpu = Self.cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpuStart, poll = Self.cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - pollStart
