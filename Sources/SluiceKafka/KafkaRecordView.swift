@@ -14,22 +14,27 @@ import CRdKafka
 /// also keep its buffers in).
 public struct KafkaRecordView: ~Copyable {
     /// The topic's name (shared by the records of a topic, not built per record).
-    public let topic: String
+    public var topic: String { topicName.pointee }
     public let partition: Int32
     public let offset: Int64
     /// The key bytes; `nil` for a record without a key.
     public let key: UnsafeRawBufferPointer?
     /// The value bytes (empty for a null value).
     public let value: UnsafeRawBufferPointer
+    /// The name of the topic of the records being lent, held by the poll:
+    /// a String field would make the view a type to destroy, a call per
+    /// record (8% of the polling thread's samples in one perf run of the
+    /// consume benchmark, a small sample); pointers need no destroy.
+    let topicName: UnsafePointer<String>
     /// The message, for its timestamp and headers; valid during the body call.
     let message: UnsafeMutablePointer<rd_kafka_message_t>
     /// `KafkaConsumerConfiguration.readsHeaders` of the consumer.
     let readsHeaders: Bool
 
     @inline(__always)
-    init(message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, readsHeaders: Bool) {
+    init(message: UnsafeMutablePointer<rd_kafka_message_t>, topicName: UnsafePointer<String>, readsHeaders: Bool) {
         let m = message.pointee
-        self.topic = topic
+        self.topicName = topicName
         self.partition = m.partition
         self.offset = m.offset
         self.key = m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) }

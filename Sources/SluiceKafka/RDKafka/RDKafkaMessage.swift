@@ -186,8 +186,12 @@ extension RDKafkaRecordDecoder {
         to body: (borrowing KafkaRecordView) throws -> Void
     ) -> RDKafkaLendOutcome {
         var outcome = RDKafkaLendOutcome()
-        // A poll is mostly one topic: the last handle's name is reused.
-        var lastTopic: (handle: OpaquePointer, name: String)?
+        // The views read the topic's name here: a poll is mostly one topic,
+        // whose name is looked up once.
+        let topicName = UnsafeMutablePointer<String>.allocate(capacity: 1)
+        topicName.initialize(to: "")
+        defer { topicName.deinitialize(count: 1); topicName.deallocate() }
+        var lastHandle: OpaquePointer?
         for index in 0..<count {
             guard let message = messages[index] else { continue }
             defer { rd_kafka_message_destroy(message) }
@@ -195,24 +199,21 @@ extension RDKafkaRecordDecoder {
                 if outcome.firstError == nil { outcome.firstError = fetchError(ofErrorMessage: message) }
                 continue
             }
-            let topic: String
-            if let lastTopic, let handle = message.pointee.rkt, lastTopic.handle == handle {
-                topic = lastTopic.name
-            } else {
-                topic = topicName(message.pointee.rkt)
-                lastTopic = message.pointee.rkt.map { ($0, topic) }
+            if lastHandle == nil || message.pointee.rkt != lastHandle {
+                topicName.pointee = self.topicName(message.pointee.rkt)
+                lastHandle = message.pointee.rkt
             }
             guard outcome.bodyError == nil else {
-                let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
+                let partition = KafkaTopicPartition(topic: topicName.pointee, partition: message.pointee.partition)
                 if outcome.undelivered[partition] == nil { outcome.undelivered[partition] = message.pointee.offset }
                 continue
             }
             do {
-                try body(KafkaRecordView(message: message, topic: topic, readsHeaders: readsHeaders))
+                try body(KafkaRecordView(message: message, topicName: topicName, readsHeaders: readsHeaders))
                 outcome.delivered += 1
             } catch {
                 outcome.bodyError = error
-                outcome.undelivered[KafkaTopicPartition(topic: topic, partition: message.pointee.partition)] = message.pointee.offset
+                outcome.undelivered[KafkaTopicPartition(topic: topicName.pointee, partition: message.pointee.partition)] = message.pointee.offset
             }
         }
         return outcome
