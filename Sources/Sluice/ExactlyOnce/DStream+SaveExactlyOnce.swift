@@ -127,20 +127,7 @@ enum ExactlyOnceOutput {
         let grid = StoredBatchGrid()
         let recoveredGrid = try grid.restore(from: recovered, job: job, store: store)
         for state in states {
-            guard let stored = recovered.operators[state.name] else {
-                // Nothing stored yet: what the operator holds (initial state) is the first change.
-                state.beginChangeTracking(includeExisting: true)
-                continue
-            }
-            guard stored.encoding == state.encoding else {
-                throw StreamingError(
-                    code: .stateIncompatible,
-                    message: "job '\(job)': operator '\(state.name)' stored its state as \(stored.encoding) in \(store.description), "
-                        + "but the job now keeps \(state.encoding); restore the old types, or reset the job "
-                        + "(`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
-            }
-            try state.restore(stored.entries)
-            state.beginChangeTracking(includeExisting: false)
+            try state.restore(from: recovered, job: job, store: store)
         }
         let known = Set(states.map(\.name) + [StoredBatchGrid.operatorName])
         for name in recovered.operators.keys where !known.contains(name) {
@@ -184,5 +171,31 @@ enum ExactlyOnceOutput {
             grid.markCommitted()
         }
         if let recoveredGrid { try graph.restoreGrid(recoveredGrid) }
+    }
+}
+
+extension PersistentOperatorState {
+    /// Restores what `recovered` holds for this state and starts tracking
+    /// changes; returns false when nothing was stored (what the state holds
+    /// now, e.g. initial state, is then the first change to commit).
+    ///
+    /// - Throws: `stateIncompatible` naming the operator when the stored
+    ///   encoding is not this state's.
+    @discardableResult
+    func restore(from recovered: RecoveredJob, job: String, store: any ExactlyOnceStore) throws -> Bool {
+        guard let stored = recovered.operators[name] else {
+            beginChangeTracking(includeExisting: true)
+            return false
+        }
+        guard stored.encoding == encoding else {
+            throw StreamingError(
+                code: .stateIncompatible,
+                message: "job '\(job)': operator '\(name)' stored its state as \(stored.encoding) in \(store.description), "
+                    + "but the job now keeps \(encoding); restore the old types, or reset the job "
+                    + "(`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
+        }
+        try restore(stored.entries)
+        beginChangeTracking(includeExisting: false)
+        return true
     }
 }

@@ -19,19 +19,7 @@ final class StoredBatchGrid: Sendable {
 
     /// Reads the grid `recovered` holds, if any; starts tracking changes.
     func restore(from recovered: RecoveredJob, job: String, store: any ExactlyOnceStore) throws -> RecoveredBatchGrid? {
-        guard let stored = recovered.operators[Self.operatorName] else {
-            state.beginChangeTracking(includeExisting: true)
-            return nil
-        }
-        guard stored.encoding == state.encoding else {
-            throw StreamingError(
-                code: .stateIncompatible,
-                message: "job '\(job)': the batch grid stored in \(store.description) is encoded as \(stored.encoding), "
-                    + "but this version reads \(state.encoding); run the version that stored it, or reset the job "
-                    + "(`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
-        }
-        try state.restore(stored.entries)
-        state.beginChangeTracking(includeExisting: false)
+        guard try state.restore(from: recovered, job: job, store: store) else { return nil }
         guard let zero = state.store.get(Self.zeroKey), let interval = state.store.get(Self.intervalKey), interval > 0 else {
             throw StreamingError(
                 code: .stateIncompatible,
