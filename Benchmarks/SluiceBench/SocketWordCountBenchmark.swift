@@ -225,17 +225,14 @@ struct SocketWordCountChild: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(wait))
         try context.start()
         let startedEpoch = Measure.epochMilliseconds() - wait
-        // For the source that counts as lines arrive: when every line was counted.
-        let allCounted = Task<Double, Never> {
-            guard let arriving else { return 0 }
-            while !(arriving.linesReceived >= lines && arriving.pendingBytes == 0) && !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-            return Measure.epochMilliseconds()
+        // For the source that counts as lines arrive: when every line was
+        // counted, taken by a thread of its own that waits for it.
+        let allCounted = CountedAt()
+        if let arriving {
+            Thread { [lines] in allCounted.record(arriving.waitUntilCounted(lines: lines, timeout: .seconds(600))) }.start()
         }
         try await progress.wait(timeout: .seconds(600))
         await context.stop(graceful: false)
-        allCounted.cancel()
         let summary = progress.summary
         let first = outputs.first
         ChildReport.emit([
@@ -248,7 +245,28 @@ struct SocketWordCountChild: AsyncParsableCommand {
             "firstBatchRecords": Double(summary.firstBatchRecords),
             "firstBatchSeconds": ((first?.epoch ?? 0) - Double(summary.firstBatchTime)) / 1000,
             "execToFirstOutput": ((first?.epoch ?? 0) - execEpoch - wait) / 1000,
-            "allCounted": await allCounted.value,
+            "allCounted": arriving == nil ? 0 : allCounted.wait(),
         ])
+    }
+}
+
+/// When a waiting thread saw every line counted (Unix ms; 0 if it timed out).
+final class CountedAt: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var epoch: Double?
+
+    func record(_ counted: Bool) {
+        condition.withLock {
+            epoch = counted ? Measure.epochMilliseconds() : 0
+            condition.broadcast()
+        }
+    }
+
+    /// The recorded time, once the thread has recorded it.
+    func wait() -> Double {
+        condition.withLock {
+            while epoch == nil { condition.wait() }
+            return epoch ?? 0
+        }
     }
 }

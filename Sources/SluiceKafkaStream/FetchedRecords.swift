@@ -206,6 +206,12 @@ final class FetchedRecords: Sendable {
         }
     }
 
+    /// Records held over every partition (fetched, not yet taken by a
+    /// batch), with the version they were counted at.
+    var heldRecords: (count: Int, version: UInt64) {
+        state.withLock { state in (state.partitions.values.reduce(0) { $0 + $1.held }, state.version) }
+    }
+
     /// Waits until anything changes after `version` (returns at once if it already has).
     func waitForChange(after version: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

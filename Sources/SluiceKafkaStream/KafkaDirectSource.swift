@@ -261,6 +261,25 @@ public final class KafkaDirectSource: InputSource {
 
     var inputID: Int? { state.withLock { $0.inputID } }
 
+    /// Waits until the fetch thread holds records no batch has taken yet,
+    /// or `timeout` passes; returns whether it does (tests: the fetch
+    /// responses that brought them also brought the log's new end).
+    func waitForFetchedRecords(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        let fetched = self.fetched
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            fetched.wakeAll()
+        }
+        defer { timer.cancel() }
+        while true {
+            let (count, version) = fetched.heldRecords
+            if count > 0 { return true }
+            if ContinuousClock.now >= deadline { return false }
+            await fetched.waitForChange(after: version)
+        }
+    }
+
     // MARK: Reading one range
 
     private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant) async throws -> [RecordSegment] {

@@ -33,7 +33,10 @@ final class DirectStreamLogEndTests: XCTestCase {
             let deadline = ContinuousClock.now + .seconds(20)
             while collector.recordCount < 800 && ContinuousClock.now < deadline {
                 try await driver.runBatches(1)
-                if collector.batches.last?.records.isEmpty == true { try await Task.sleep(for: .milliseconds(10)) }
+                if collector.batches.last?.records.isEmpty == true {
+                    // Planned before the fetch brought the new records (and the new end).
+                    _ = await source.waitForFetchedRecords(timeout: .seconds(5))
+                }
             }
             await driver.stop()
 

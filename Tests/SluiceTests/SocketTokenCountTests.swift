@@ -49,16 +49,6 @@ import Testing
         return result
     }
 
-    /// Waits (bounded) until the source has received `lines` lines.
-    static func waitUntil(_ source: SocketTokenCountSource, received lines: Int) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while source.linesReceived < lines {
-            if ContinuousClock.now > deadline { return false }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        return true
-    }
-
     @Test(arguments: [UInt64(1), 2, 3])
     func eachBatchHoldsTheCountsOfTheLinesReceivedBeforeIt(seed: UInt64) async throws {
         var random = SeededRandom(seed: seed)
@@ -82,7 +72,7 @@ import Testing
             if !lines.isEmpty {
                 server.serve(Self.pieces(of: lines, using: &random), pause: 0)
                 received += lines.count
-                #expect(try await Self.waitUntil(source, received: received))
+                #expect(source.waitUntilCounted(lines: received, timeout: .seconds(10)))
             }
             try await driver.runBatches(1)
         }

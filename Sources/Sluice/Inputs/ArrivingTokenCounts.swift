@@ -49,6 +49,18 @@ final class ArrivingTokenCounts: LineChunkSink, @unchecked Sendable {
     /// Lines received since the start, counted or not.
     var linesReceived: Int { condition.withLock { receivedLines } }
 
+    /// Blocks until at least `lines` lines were received and none of them
+    /// waits to be counted, or `timeout` passes; returns whether they were.
+    func waitUntilCounted(lines: Int, timeout: Duration) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout.secondsDouble)
+        return condition.withLock {
+            while receivedLines < lines || queuedBytes > 0 {
+                if !condition.wait(until: deadline) { return receivedLines >= lines && queuedBytes == 0 }
+            }
+            return true
+        }
+    }
+
     /// Starts `count` counting threads.
     func startWorkers(_ count: Int, name: String) {
         let count = max(1, count)

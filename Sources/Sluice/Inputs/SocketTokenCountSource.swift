@@ -58,6 +58,14 @@ public final class SocketTokenCountSource: InputSource {
     /// Lines received since the start (over all connections).
     public var linesReceived: Int { counts.linesReceived }
 
+    /// Blocks until at least `lines` lines were received and every one of
+    /// them counted (or handed to a batch), or `timeout` passes; returns
+    /// whether they were. For monitoring threads and tests: it blocks its
+    /// thread.
+    public func waitUntilCounted(lines: Int, timeout: Duration) -> Bool {
+        counts.waitUntilCounted(lines: lines, timeout: timeout)
+    }
+
     public func start(_ context: SourceContext) async throws {
         counts.startWorkers(context.defaultParallelism, name: "socket-\(port)")
         reader.start(logger: context.logger)
