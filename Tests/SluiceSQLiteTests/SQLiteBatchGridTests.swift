@@ -29,9 +29,9 @@ final class SQLiteBatchGridTests: XCTestCase {
 
     /// Runs batches `batches` (1-based) of the job on a fresh context whose
     /// clock reads one interval before the first of them.
-    private func run(_ batches: ClosedRange<Int>, path: String, log: SharedLog) async throws {
+    private func run(_ batches: ClosedRange<Int>, path: String, log: ReplayableLog<Int64>) async throws {
         let driver = try StreamTestDriver(startingAt: .seconds(batches.lowerBound - 1))
-        let numbers = driver.context.inputStream(SharedLogSource(log: log))
+        let numbers = driver.context.inputStream(ReplayableLogSource(log: log))
         try await numbers.reduceByWindow(+, inverse: -, .seconds(4), slide: .seconds(2))
             .saveExactlyOnce(to: try SQLiteStore(path: path), job: "grid", table: table) { [.integer($0)] }
         try driver.start()
@@ -48,12 +48,12 @@ final class SQLiteBatchGridTests: XCTestCase {
 
     func testARestartAfterAnOddBatchKeepsTheWindowTimes() async throws {
         let whole = directory.appendingPathComponent("whole.db").path
-        try await run(1...9, path: whole, log: SharedLog())
+        try await run(1...9, path: whole, log: ReplayableLog<Int64>())
         // Windows at 2, 4, 6, 8 s over (t − 4 s, t].
         XCTAssertEqual(try sums(whole), [11, 1111, 111_100, 11_110_000])
 
         let restarted = directory.appendingPathComponent("restarted.db").path
-        let log = SharedLog()
+        let log = ReplayableLog<Int64>()
         try await run(1...3, path: restarted, log: log)
         try await run(4...9, path: restarted, log: log)
         XCTAssertEqual(try sums(restarted), try sums(whole))
@@ -63,48 +63,4 @@ final class SQLiteBatchGridTests: XCTestCase {
         }
         XCTAssertEqual(grid, 2, "the zero time and the interval are stored as state")
     }
-}
-
-/// One partition of records that runs of a job share, like a Kafka topic.
-final class SharedLog: Sendable {
-    private let records = NSLockedBox<[Int64]>([])
-
-    func append(_ values: [Int64]) { records.withLock { $0.append(contentsOf: values) } }
-    var end: Int64 { records.withLock { Int64($0.count) } }
-    func read(_ range: OffsetRange) -> [Int64] { records.withLock { Array($0[Int(range.from)..<Int(range.until)]) } }
-}
-
-/// Each batch reads what was appended to the log since the previous one;
-/// replays from stored offsets.
-final class SharedLogSource: InputSource {
-    struct Plan: InputPlan {
-        var offsetRanges: [OffsetRange]
-    }
-
-    let name = "shared-log"
-    let log: SharedLog
-    private let position = NSLockedBox<Int64>(0)
-
-    init(log: SharedLog) { self.log = log }
-
-    var supportsReplay: Bool { true }
-
-    func resume(from offsets: [SourceOffset]) {
-        if let offset = offsets.first(where: { $0.topic == "log" }) { position.withLock { $0 = offset.offset } }
-    }
-
-    func start(_ context: SourceContext) async throws {}
-
-    func plan(_ context: PlanningContext) async throws -> Plan {
-        let end = log.end
-        let from = position.withLock { position in
-            defer { position = end }
-            return position
-        }
-        return Plan(offsetRanges: [OffsetRange(topic: "log", partition: 0, from: from, until: end)])
-    }
-
-    func read(_ plan: Plan) async throws -> Batch<Int64> { Batch(log.read(plan.offsetRanges[0])) }
-
-    func stop() async {}
 }

@@ -58,13 +58,13 @@ import Testing
     /// Returns the batch times that ran.
     @discardableResult
     static func run(
-        _ batches: [[Int]], store: MemoryStore, log: ReplayLog, start: Duration,
+        _ batches: [[Int]], store: MemoryStore, log: ReplayableLog<Int>, start: Duration,
         interval: Duration = .seconds(1), capture: LogCapture = LogCapture()
     ) async throws -> [Time] {
         let driver = try StreamTestDriver(
             batchInterval: interval, configuration: StreamingConfiguration(defaultParallelism: 2, logger: capture.logger),
             startingAt: start)
-        let numbers = driver.context.inputStream(ReplayLogSource(log: log))
+        let numbers = driver.context.inputStream(ReplayableLogSource(log: log, partitions: 2))
         try await driver.context.saveExactlyOnce(to: store, job: "grid", tables: tables(numbers))
         try driver.start()
         for batch in batches {
@@ -77,12 +77,12 @@ import Testing
 
     /// Checks every commit of `store` against brute force over the records
     /// of `log` each committed batch read, on the grid starting at `zero`.
-    static func expectBruteForce(_ store: MemoryStore, log: ReplayLog, zero: Int64, _ comment: Comment) {
+    static func expectBruteForce(_ store: MemoryStore, log: ReplayableLog<Int>, zero: Int64, _ comment: Comment) {
         let commits = store.commits
         var records: [Int64: [Int]] = [:]
         for (index, commit) in commits.enumerated() {
             let from = index == 0 ? 0 : commits[index - 1].until
-            records[commit.time.milliseconds] = log.read(OffsetRange(topic: ReplayLogSource.topic, partition: 0, from: from, until: commit.until))
+            records[commit.time.milliseconds] = log.read(OffsetRange(topic: "log", partition: 0, from: from, until: commit.until))
         }
         for commit in commits {
             let expected = bruteForce(at: commit.time.milliseconds, zero: zero, records: records)
@@ -100,12 +100,12 @@ import Testing
             let downtime = random.int(0...3)
 
             let whole = MemoryStore()
-            let wholeLog = ReplayLog()
+            let wholeLog = ReplayableLog<Int>()
             try await Self.run(input, store: whole, log: wholeLog, start: .zero)
             Self.expectBruteForce(whole, log: wholeLog, zero: 0, "uninterrupted run")
 
             let store = MemoryStore()
-            let log = ReplayLog()
+            let log = ReplayableLog<Int>()
             let first = try await Self.run(Array(input[..<cut]), store: store, log: log, start: .zero)
             log.append(input[cut])  // arrives while the job is down
             var rest = Array(input[cut...])
@@ -124,7 +124,7 @@ import Testing
 
     @Test func aChangedBatchIntervalKeepsTheStoredGrid() async throws {
         let store = MemoryStore()
-        let log = ReplayLog()
+        let log = ReplayableLog<Int>()
         // First run: 1 s batches from 2 s, so the grid's zero is 1 s and windows end on odd seconds.
         let first = try await Self.run([[1, 2], [3], [4, 4]], store: store, log: log, start: .seconds(1))
         #expect(first.map(\.milliseconds) == [2000, 3000, 4000])
@@ -140,7 +140,7 @@ import Testing
 
     @Test func aStoreWithoutAGridTakesTheGridOfTheNextStartAndKeepsIt() async throws {
         let store = MemoryStore()
-        let log = ReplayLog()
+        let log = ReplayableLog<Int>()
         try await Self.run([[1], [2], [3]], store: store, log: log, start: .zero)
         #expect(store.grid == [0, 1000])
         // What an older version stored: no grid.
@@ -157,7 +157,7 @@ import Testing
 
     @Test func anOperatorNamedLikeTheGridIsRefused() async throws {
         let driver = try StreamTestDriver()
-        let totals = driver.context.inputStream(ReplayLogSource(log: ReplayLog()))
+        let totals = driver.context.inputStream(ReplayableLogSource(log: ReplayableLog<Int>(), partitions: 2))
             .map { ($0 % 2, $0) }
             .updateStateByKey(name: StoredBatchGrid.operatorName) { (values: [Int], old: Int?) in (old ?? 0) + values.reduce(0, +) }
         await #expect(throws: StreamingError.self) {
@@ -168,61 +168,12 @@ import Testing
     }
 }
 
-/// One partition of records that runs of a job share, like a Kafka topic.
-final class ReplayLog: Sendable {
-    private let records = Locked<[Int]>([])
-
-    func append(_ values: [Int]) { records.withLock { $0.append(contentsOf: values) } }
-    var end: Int64 { Int64(records.value.count) }
-    func read(_ range: OffsetRange) -> [Int] { records.withLock { Array($0[Int(range.from)..<Int(range.until)]) } }
-}
-
-/// Reads a `ReplayLog` from a position: each batch takes every record
-/// appended since the previous one; replays from stored offsets.
-final class ReplayLogSource: InputSource {
-    struct Plan: InputPlan {
-        var offsetRanges: [OffsetRange]
-    }
-
-    static let topic = "log"
-    let name = "replay-log"
-    let log: ReplayLog
-    private let position = Locked<Int64>(0)
-
-    init(log: ReplayLog) { self.log = log }
-
-    var supportsReplay: Bool { true }
-
-    func resume(from offsets: [SourceOffset]) {
-        if let offset = offsets.first(where: { $0.topic == Self.topic && $0.partition == 0 }) {
-            position.withLock { $0 = offset.offset }
-        }
-    }
-
-    func start(_ context: SourceContext) async throws {}
-
-    func plan(_ context: PlanningContext) async throws -> Plan {
-        let end = log.end
-        let from = position.withLock { position in
-            defer { position = end }
-            return position
-        }
-        return Plan(offsetRanges: [OffsetRange(topic: Self.topic, partition: 0, from: from, until: end)])
-    }
-
-    func read(_ plan: Plan) async throws -> Batch<Int> {
-        Batch(log.read(plan.offsetRanges[0]), partitionCount: 2)
-    }
-
-    func stop() async {}
-}
-
 /// An exactly-once store in memory (one job), keeping every commit's rows
 /// and offset, for the tests to compare.
 final class MemoryStore: ExactlyOnceStore {
     struct Commit: Sendable {
         var time: Time
-        /// The until-offset of the batch's range of the `ReplayLog`.
+        /// The until-offset of the batch's range of the `ReplayableLog`.
         var until: Int64
         /// Rows per table, as sorted strings (`1,2`).
         var tables: [String: [String]]
