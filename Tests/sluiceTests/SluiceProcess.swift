@@ -37,12 +37,19 @@ final class SluiceProcess: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         if let stdin { process.standardInput = stdin }
+        // At end of file a handler stops its own dispatch source: left
+        // registered, it fires again and again on the readable end, and
+        // corelibs-foundation's dispatch manager thread has crashed
+        // (_dispatch_event_loop_drain) when the pipe's descriptor was closed
+        // under such a source.
         stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
             self?.update { $0.stdoutData.append(data); if data.isEmpty { $0.stdoutEnded = true } }
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
             self?.update { $0.stderrData.append(data); if data.isEmpty { $0.stderrEnded = true } }
         }
         process.terminationHandler = { [weak self] _ in self?.update { $0.exited = true } }
