@@ -35,6 +35,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         var raw: [Double] = []
         var rawRSS: [Double] = []
         var rawSeconds: [Double] = []
+        var rawCPU: [Double] = []
         var apis = ["bytes"]
         if strings { apis.append("strings") }
         if initialRate > 0 { apis.append("bytes-backpressure") }
@@ -44,6 +45,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             raw.append(read.recordsPerSecond)
             rawRSS.append(Double(read.peakRSSBytes))
             rawSeconds.append(read.seconds)
+            rawCPU.append(read.cpuMicrosecondsPerRecord)
             var line = "round \(round): raw consume \(Format.rate(read.recordsPerSecond)) records/s"
             for api in apis {
                 let rate = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : []
@@ -62,7 +64,8 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         let rawRate = Measure.median(raw)
         print("")
         print("## kafka-wordcount — \(lines) lines (~\(filled.words / max(1, lines)) words each), \(partitions) partitions, \(compression), batch interval \(intervalMs) ms; medians of \(rounds) rounds")
-        print("raw KafkaConsumer.poll          \(Format.rate(rawRate)) records/s   peak RSS \(Format.megabytes(Int(rawRSS.max() ?? 0)))")
+        print("raw KafkaConsumer.poll          \(Format.rate(rawRate)) records/s   peak RSS \(Format.megabytes(Int(rawRSS.max() ?? 0)))"
+              + String(format: "   CPU %.3f µs a record (all threads)", Measure.median(rawCPU)))
         // A first batch that holds the whole topic cannot be output before
         // the client alone has read it.
         print(String(format: "  the raw reader takes %.3f s (median; fastest %.3f s) from assign to the last of the %d records: the floor for outputting a first batch that holds the whole topic",
@@ -84,6 +87,9 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             print("word count, \(label): \(Format.rate(rate)) records/s, \(Format.rate(words)) words/s end to end (start() → last output); "
                   + "\(Format.rate(processingRate)) records/s over batch processing time only")
             print("  ratio to raw consume: \(Format.ratio(ratio)) (target ≥ 0.70×: \(Format.verdict(ratio >= 0.7)))")
+            let cpu = Measure.median(reports.map { $0["cpuMicrosecondsPerRecord"] })
+            print(String(format: "  CPU %.3f µs a record (all threads, start() → last output), %.2f× the raw reader's (steadier than wall time on a shared machine)",
+                         cpu, cpu / Measure.median(rawCPU)))
             print("  peak RSS \(Format.megabytes(Int(rss))) (target ≤ 150 MB: \(Format.verdict(rss <= 150 * 1_048_576)))")
             print(String(format: "  exec → first batch output %.3f s (target ≤ 0.25 s: %@; start() called %d ms before a batch boundary, the alignment sleep before start() not counted): exec → start() returned %.3f s, wait for the first tick %.3f s, first batch (%.0f records) output %.3f s after its time",
                          first, Format.verdict(first <= 0.25), leadMs, Measure.median(reports.map { $0["execToStarted"] }),
@@ -141,9 +147,11 @@ struct KafkaWordCountChild: AsyncParsableCommand {
         if wait < 0 { wait += interval }
         try await Task.sleep(for: .milliseconds(wait))
         let startEpoch = Measure.epochMilliseconds()
+        let cpuStart = ReadCommand.cpuSeconds(CLOCK_PROCESS_CPUTIME_ID)
         try context.start()
         let startedEpoch = Measure.epochMilliseconds()
         try await progress.wait(timeout: .seconds(600))
+        let cpu = ReadCommand.cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpuStart
         await context.stop(graceful: false)
         let summary = progress.summary
         let first = outputs.first
@@ -159,6 +167,7 @@ struct KafkaWordCountChild: AsyncParsableCommand {
             "seconds": elapsed,
             "recordsPerSecond": Double(summary.records) / elapsed,
             "processingRecordsPerSecond": Double(summary.records) / summary.processingSeconds,
+            "cpuMicrosecondsPerRecord": cpu * 1e6 / Double(max(1, summary.records)),
             "execToStarted": (startedEpoch - execEpoch) / 1000 - wait / 1000,
             "tickWait": (Double(summary.firstBatchTime) - startEpoch) / 1000,
             "firstBatchRecords": Double(summary.firstBatchRecords),
