@@ -15,7 +15,7 @@ import Testing
     static func total(_ taken: ArrivingTokenCounts.Taken) -> [String: Int] {
         var counts: [String: Int] = [:]
         for table in taken.counted {
-            for (token, count) in table { counts[token.string, default: 0] += count }
+            for (token, count) in table.entries() { counts[token.string, default: 0] += count }
         }
         for chunk in taken.uncounted {
             chunk.forEachLine { line, _, _ in

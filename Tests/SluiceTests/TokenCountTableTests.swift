@@ -92,4 +92,43 @@ import Testing
         }
         #expect(table.entries().isEmpty)
     }
+
+    /// Partial tables merged slot by slot: every token once, in one output
+    /// partition, with the sum of its counts; the same token lands in the
+    /// same partition whichever tables it came from.
+    @Test func mergedTablesSumEachTokenIntoOnePartition() async {
+        var random = SeededRandom(seed: 99)
+        var partitionOfToken: [[UInt8]: [Int: Int]] = [:]
+        for _ in 0..<60 {
+            let partitionCount = random.int(1...4)
+            var expected: [[UInt8]: Int] = [:]
+            var tables: [TokenCountTable] = []
+            for _ in 0..<random.int(0...5) {
+                let table = TokenCountTable(capacity: 2)
+                var line: [UInt8] = []
+                for _ in 0..<random.int(0...200) {
+                    let token = Array("w\(random.int(0...300))".utf8) + Array(repeating: UInt8(ascii: "x"), count: random.int(0...12))
+                    expected[token, default: 0] += 1
+                    line += token + [UInt8(ascii: " ")]
+                }
+                line.withUnsafeBytes { table.countTokens(in: $0, separator: UInt8(ascii: " ")) }
+                tables.append(table)
+            }
+            let merged = await TokenCountTable.merged(tables, partitionCount: partitionCount)
+            #expect(merged.partitions.count == partitionCount)
+            var actual: [[UInt8]: Int] = [:]
+            for (index, partition) in merged.partitions.enumerated() {
+                for (token, count) in partition.collect() {
+                    let key = Array(token.bytes)
+                    #expect(actual[key] == nil, "token \(token) in two partitions")
+                    actual[key] = count
+                    if let earlier = partitionOfToken[key]?[partitionCount] {
+                        #expect(earlier == index, "token \(token) moved between partitions")
+                    }
+                    partitionOfToken[key, default: [:]][partitionCount] = index
+                }
+            }
+            #expect(actual == expected)
+        }
+    }
 }

@@ -14,7 +14,12 @@ import Darwin
 /// up to eight bytes is found without a `memcmp` or a visit to the arena
 /// that holds every key's bytes. The hash is seeded per process, so crafted
 /// input cannot pick its collisions.
-final class TokenCountTable {
+///
+/// Tables of one process hash alike, so partial tables merge slot by slot
+/// (``merged(_:partitionCount:)``) without hashing a token again.
+/// Unchecked `Sendable`: a table is written by one thread at a time and
+/// only read once it is handed on.
+final class TokenCountTable: @unchecked Sendable {
     /// One slot: all a probe reads is in one place.
     private struct Slot {
         /// 0 for an empty slot (stored hashes have their low bit set).
@@ -100,7 +105,7 @@ final class TokenCountTable {
             }
             let length = index - start
             hash = ((hash ^ UInt64(length)) &* Self.multiplier) | 1
-            add(base.assumingMemoryBound(to: UInt8.self) + start, length: length, hash: hash, prefix: prefix)
+            add(base.assumingMemoryBound(to: UInt8.self) + start, length: length, hash: hash, prefix: prefix, count: 1)
         }
     }
 
@@ -114,24 +119,24 @@ final class TokenCountTable {
     }
 
     @inline(__always)
-    private func add(_ key: UnsafePointer<UInt8>, length: Int, hash: UInt64, prefix: UInt64) {
+    private func add(_ key: UnsafePointer<UInt8>, length: Int, hash: UInt64, prefix: UInt64, count: Int) {
         var slot = Int(truncatingIfNeeded: hash &>> shift)
         while true {
             let stored = slots + slot
             if stored.pointee.hash == 0 {
-                insert(key, length: length, hash: hash, prefix: prefix, at: slot)
+                insert(key, length: length, hash: hash, prefix: prefix, count: count, at: slot)
                 return
             }
             if stored.pointee.hash == hash && stored.pointee.prefix == prefix && stored.pointee.length == length
                 && (length <= 8 || memcmp(arena + stored.pointee.offset + 8, key + 8, length - 8) == 0) {
-                stored.pointee.count += 1
+                stored.pointee.count += count
                 return
             }
             slot = (slot + 1) & mask
         }
     }
 
-    private func insert(_ key: UnsafePointer<UInt8>, length: Int, hash: UInt64, prefix: UInt64, at slot: Int) {
+    private func insert(_ key: UnsafePointer<UInt8>, length: Int, hash: UInt64, prefix: UInt64, count: Int, at slot: Int) {
         if arenaUsed + length > arenaCapacity {
             var grown = arenaCapacity * 2
             while arenaUsed + length > grown { grown *= 2 }
@@ -142,7 +147,7 @@ final class TokenCountTable {
             arenaCapacity = grown
         }
         (arena + arenaUsed).update(from: key, count: length)
-        slots[slot] = Slot(hash: hash, prefix: prefix, offset: arenaUsed, length: length, count: 1)
+        slots[slot] = Slot(hash: hash, prefix: prefix, offset: arenaUsed, length: length, count: count)
         arenaUsed += length
         used += 1
         if used * 2 > capacity { grow() }
@@ -161,6 +166,34 @@ final class TokenCountTable {
             slots[slot] = old[index]
         }
         old.deallocate()
+    }
+
+    /// Which of `partitionCount` output partitions a token of this hash goes to.
+    @inline(__always)
+    private static func part(of hash: UInt64, among partitionCount: Int) -> Int {
+        Int(truncatingIfNeeded: (hash >> 1) % UInt64(partitionCount))
+    }
+
+    /// Adds the counts of `other`'s tokens that go to output partition `part`.
+    private func add(from other: TokenCountTable, part: Int, of partitionCount: Int) {
+        for index in 0..<other.capacity {
+            let slot = other.slots[index]
+            guard slot.hash != 0, Self.part(of: slot.hash, among: partitionCount) == part else { continue }
+            add(other.arena + slot.offset, length: slot.length, hash: slot.hash, prefix: slot.prefix, count: slot.count)
+        }
+    }
+
+    /// The tokens of `tables` with their counts summed, hash-partitioned
+    /// into `partitionCount` partitions (merged in parallel, one per
+    /// partition). The tables are only read.
+    static func merged(_ tables: [TokenCountTable], partitionCount: Int) async -> Batch<(ByteString, Int)> {
+        let count = max(1, partitionCount)
+        let parts = await Parallel.map(Array(0..<count)) { part -> Partition<(ByteString, Int)> in
+            let merged = TokenCountTable()
+            for table in tables { merged.add(from: table, part: part, of: count) }
+            return Partition(merged.entries())
+        }
+        return Batch(partitions: parts)
     }
 
     /// Every distinct token with its count (keys share one copied buffer).

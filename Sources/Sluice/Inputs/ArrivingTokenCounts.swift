@@ -9,7 +9,8 @@ final class ArrivingTokenCounts: LineChunkSink, @unchecked Sendable {
     /// What a batch takes: finished tables as token counts, and chunks not
     /// counted yet.
     struct Taken: Sendable {
-        var counted: [[(ByteString, Int)]]
+        /// The counting threads' tables, each no longer written.
+        var counted: [TokenCountTable]
         var uncounted: [LineChunk]
         /// Lines in `counted` and `uncounted` together.
         var lines: Int
@@ -124,7 +125,7 @@ final class ArrivingTokenCounts: LineChunkSink, @unchecked Sendable {
             queuedLines = 0
             return (finished, uncounted, lines)
         }
-        return Taken(counted: finished.map { $0.entries() }, uncounted: uncounted, lines: lines)
+        return Taken(counted: finished, uncounted: uncounted, lines: lines)
     }
 
     /// A counting thread: takes the oldest queued chunk, counts it into its table.

@@ -84,11 +84,9 @@ public final class SocketTokenCountSource: InputSource {
                     line.withUnsafeBytes { table.countTokens(in: $0, separator: separator) }
                 }
             }
-            return table.entries()
+            return table
         }
-        let partials = (plan.taken.counted + late.filter { !$0.isEmpty }).map { Partition($0) }
-        return await Batch(partitions: partials.isEmpty ? [Partition([])] : partials)
-            .mergedTokenCounts(partitionCount: plan.partitions)
+        return await TokenCountTable.merged(plan.taken.counted + late, partitionCount: plan.partitions)
     }
 
     public func stop() async {
