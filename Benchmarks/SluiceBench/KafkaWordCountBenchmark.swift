@@ -47,6 +47,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             rawSeconds.append(read.seconds)
             rawCPU.append(read.cpuMicrosecondsPerRecord)
             var line = "round \(round): raw consume \(Format.rate(read.recordsPerSecond)) records/s"
+                + String(format: ", %.2f µs CPU a record, peak RSS %@", read.cpuMicrosecondsPerRecord, Format.megabytes(read.peakRSSBytes))
             for api in apis {
                 let rate = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : []
                 let report = try ChildProcess.runSelf(
@@ -57,7 +58,8 @@ struct KafkaWordCountBenchmark: ParsableCommand {
                     throw BenchError("word count (\(api)) counted \(report["words"]) words, the topic holds \(filled.words)")
                 }
                 counted[api, default: []].append(report)
-                line += String(format: ", word count (%@) %@ records/s", api, Format.rate(report["recordsPerSecond"]))
+                line += String(format: ", word count (%@) %@ records/s, %.2f µs CPU a record, peak RSS %@", api, Format.rate(report["recordsPerSecond"]),
+                               report["cpuMicrosecondsPerRecord"], Format.megabytes(Int(report["peakRSS"])))
             }
             print(line)
         }
