@@ -61,6 +61,25 @@ public struct Batch<Element: Sendable>: Sendable {
         return total
     }
 
+    /// The sum of the partitions' counts known without evaluating them.
+    @usableFromInline
+    var knownCount: Int { partitions.reduce(0) { $0 + ($1.knownCount ?? 0) } }
+
+    /// Whether any partition's records are still being read.
+    @inlinable
+    public var isArriving: Bool { partitions.contains(where: \.isArriving) }
+
+    /// The batch once every partition's records arrived; throws a
+    /// `StreamingError` (`sourceFailed`) when an input cannot be read whole.
+    @inlinable
+    public func arrived() async throws -> Batch<Element> {
+        guard isArriving else { return self }
+        var arrived: [Partition<Element>] = []
+        arrived.reserveCapacity(partitions.count)
+        for partition in partitions { arrived.append(try await partition.arrived()) }
+        return Batch(partitions: arrived)
+    }
+
     /// The batch with every partition evaluated, in parallel.
     @inlinable
     public func materialized() async -> Batch<Element> {
@@ -82,7 +101,7 @@ public struct Batch<Element: Sendable>: Sendable {
     @inlinable
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
-    ) -> Batch<S.Element> where S.Element: Sendable {
+    ) -> Batch<S.Element> where S: SendableMetatype, S.Element: Sendable {
         Batch<S.Element>(partitions: partitions.map { $0.flatMap(transform) })
     }
 

@@ -42,7 +42,19 @@ public final class DStream<Element: Sendable>: Sendable {
 
     /// The batch for `time`: remembered, or computed now; nil when the stream
     /// has no batch at that time (before the start, or off its slide grid).
+    /// Its input records have all arrived: it throws when they cannot be read.
     public func batch(at time: Time) async throws -> Batch<Element>? {
+        guard let batch = try await arrivingBatch(at: time) else { return nil }
+        guard batch.isArriving else { return batch }
+        let arrived = try await batch.arrived()
+        memo.set(time, arrived)
+        return arrived
+    }
+
+    /// The batch for `time`, whose input partitions may still be arriving
+    /// (for the operators that work piece by piece).
+    @usableFromInline
+    func arrivingBatch(at time: Time) async throws -> Batch<Element>? {
         guard node.isTimeValid(time) else { return nil }
         if let remembered = memo.get(time) { return remembered }
         guard let computed = try await compute(time) else { return nil }
@@ -51,17 +63,23 @@ public final class DStream<Element: Sendable>: Sendable {
     }
 
     /// A stream with the same slide whose batch is `body` applied to this
-    /// stream's batch (the building block of one-parent operators).
+    /// stream's batch (the building block of one-parent operators). With
+    /// `piecewise`, `body` may get partitions still arriving and must read
+    /// them with `forEachPiece` or pass them on through narrow operators;
+    /// otherwise its batch has arrived.
     @inlinable
     func derived<T: Sendable>(
         _ name: String,
+        piecewise: Bool = false,
         _ body: @escaping @Sendable (Batch<Element>, Time) async throws -> Batch<T>
     ) -> DStream<T> {
         let parent = self
         return DStream<T>(
             name: name, graph: node.graph, slideDuration: slideDuration, parents: [node]
         ) { time in
-            guard let batch = try await parent.batch(at: time) else { return nil }
+            let batch = piecewise && parent.node.graph.processesWhileReading
+                ? try await parent.arrivingBatch(at: time) : try await parent.batch(at: time)
+            guard let batch else { return nil }
             return try await body(batch, time)
         }
     }

@@ -5,11 +5,17 @@
 /// narrow operators (`map`, `filter`, `flatMap`) over a parent partition,
 /// evaluated by pushing each element through the fused closures — no
 /// intermediate arrays, like Spark's pipelined narrow dependencies.
+///
+/// A partition of an input may still be arriving (``PartitionArrival``):
+/// then `arrived()` waits for all of it, and `forEachPiece` hands over its
+/// pieces as they come. Batches given to outputs and to operators other than
+/// the narrow ones have arrived.
 public struct Partition<Element: Sendable>: Sendable {
     @usableFromInline
     enum Storage: Sendable {
         case elements([Element])
         case pipeline(@Sendable (_ body: (Element) -> Void) -> Void)
+        case arriving(ArrivingPieces<Element>)
     }
 
     @usableFromInline
@@ -33,7 +39,23 @@ public struct Partition<Element: Sendable>: Sendable {
         knownCount = count
     }
 
-    /// Calls `body` for every element, in order.
+    /// An input partition whose records `arrival` receives while the batch
+    /// runs; `count`, when given, must be the number of elements it will
+    /// hold (leave it nil when the read may skip positions, as Kafka
+    /// transaction markers).
+    public init(count: Int? = nil, arrival: PartitionArrival<Element>) {
+        storage = .arriving(arrival.pieces)
+        knownCount = count
+    }
+
+    @usableFromInline
+    init(count: Int?, pieces: ArrivingPieces<Element>) {
+        storage = .arriving(pieces)
+        knownCount = count
+    }
+
+    /// Calls `body` for every element, in order. The partition must have
+    /// arrived (see `arrived()`).
     @inlinable
     public func forEach(_ body: (Element) -> Void) {
         switch storage {
@@ -41,6 +63,8 @@ public struct Partition<Element: Sendable>: Sendable {
             for element in elements { body(element) }
         case .pipeline(let run):
             run(body)
+        case .arriving:
+            preconditionFailure("a partition was read before its records arrived: await arrived() or forEachPiece first")
         }
     }
 
@@ -50,10 +74,45 @@ public struct Partition<Element: Sendable>: Sendable {
         switch storage {
         case .elements(let elements):
             return elements
-        case .pipeline(let run):
+        case .pipeline, .arriving:
             var result: [Element] = []
-            run { result.append($0) }
+            forEach { result.append($0) }
             return result
+        }
+    }
+
+    /// Whether the partition's records are still being read.
+    @inlinable
+    public var isArriving: Bool {
+        if case .arriving = storage { return true }
+        return false
+    }
+
+    /// The partition once all its records arrived; throws a `StreamingError`
+    /// (`sourceFailed`) when they cannot be read.
+    @inlinable
+    public func arrived() async throws -> Partition<Element> {
+        guard case .arriving(let arriving) = storage else { return self }
+        var pieces: [Partition<Element>] = []
+        while let piece = try await arriving.piece(pieces.count) {
+            pieces.append(piece)
+        }
+        let all = pieces
+        let counted = pieces.reduce(0 as Int?) { total, piece in total.flatMap { total in piece.knownCount.map { total + $0 } } }
+        return Partition(count: knownCount ?? counted) { body in
+            for piece in all { piece.forEach(body) }
+        }
+    }
+
+    /// Calls `body` with each piece of the partition as it arrives (with the
+    /// whole partition at once when it is not arriving), in order.
+    @inlinable
+    public func forEachPiece(_ body: (Partition<Element>) -> Void) async throws {
+        guard case .arriving(let arriving) = storage else { return body(self) }
+        var index = 0
+        while let piece = try await arriving.piece(index) {
+            body(piece)
+            index += 1
         }
     }
 
@@ -72,12 +131,18 @@ public struct Partition<Element: Sendable>: Sendable {
 
     @inlinable
     public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> Partition<T> {
+        if case .arriving(let pieces) = storage {
+            return Partition<T>(count: knownCount, pieces: pieces.map { $0.map(transform) })
+        }
         let parent = self
         return Partition<T> { body in parent.forEach { body(transform($0)) } }
     }
 
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> Partition<Element> {
+        if case .arriving(let pieces) = storage {
+            return Partition(count: nil, pieces: pieces.map { $0.filter(isIncluded) })
+        }
         let parent = self
         return Partition { body in
             parent.forEach { if isIncluded($0) { body($0) } }
@@ -87,7 +152,10 @@ public struct Partition<Element: Sendable>: Sendable {
     @inlinable
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
-    ) -> Partition<S.Element> where S.Element: Sendable {
+    ) -> Partition<S.Element> where S: SendableMetatype, S.Element: Sendable {
+        if case .arriving(let pieces) = storage {
+            return Partition<S.Element>(count: nil, pieces: pieces.map { $0.flatMap(transform) })
+        }
         let parent = self
         return Partition<S.Element> { body in
             parent.forEach { element in
@@ -102,6 +170,12 @@ public struct Partition<Element: Sendable>: Sendable {
         _ transform: @escaping @Sendable ([Element]) -> [T]
     ) -> Partition<T> {
         let parent = self
+        if parent.isArriving {
+            // The whole partition at once: one piece, once it all arrived.
+            return Partition<T>(count: nil, pieces: ArrivingPieces { index in
+                index == 0 ? try await parent.arrived().mapElements(transform) : nil
+            })
+        }
         return Partition<T> { body in
             for element in transform(parent.collect()) { body(element) }
         }

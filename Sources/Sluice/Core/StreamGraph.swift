@@ -8,6 +8,9 @@ final class StreamGraph: Sendable {
     let defaultParallelism: Int
     let printSink: any TextSink
     let logger: Logger
+    /// `StreamingConfiguration.processesWhileReading`.
+    @usableFromInline
+    let processesWhileReading: Bool
     /// The stateful operators' states, for the exactly-once layer.
     @usableFromInline
     let stateRegistry = StateRegistry()
@@ -28,7 +31,8 @@ final class StreamGraph: Sendable {
 
     private let state = Locked(State())
 
-    init(batchInterval: Duration, defaultParallelism: Int, printSink: any TextSink, logger: Logger) {
+    init(batchInterval: Duration, defaultParallelism: Int, printSink: any TextSink, logger: Logger, processesWhileReading: Bool = true) {
+        self.processesWhileReading = processesWhileReading
         self.batchInterval = batchInterval
         self.defaultParallelism = defaultParallelism
         self.printSink = printSink

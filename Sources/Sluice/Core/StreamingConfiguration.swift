@@ -35,6 +35,13 @@ public struct StreamingConfiguration: Sendable {
     /// Where the `sluice_*` metrics go. Default: nil, the process-wide
     /// `MetricsSystem.factory` (set by `MetricsSystem.bootstrap`)
     public var metricsFactory: (any MetricsFactory)?
+    /// Whether operators that can (`map`, `filter`, `flatMap` into
+    /// `countTokens`) start on an input partition's first records while its
+    /// later records are still being read (``PartitionArrival``), on
+    /// threads below the input's priority (`PiecewiseExecutor`). Off: every
+    /// operator waits until the batch's records have all arrived. Outputs
+    /// see whole batches either way. Default: true
+    public var processesWhileReading: Bool = true
 
     public init(
         defaultParallelism: Int = ProcessInfo.processInfo.activeProcessorCount,

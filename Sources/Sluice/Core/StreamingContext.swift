@@ -69,7 +69,8 @@ public final class StreamingContext: Sendable {
         self.clock = BatchClock(clock, origin: origin)
         self.graph = StreamGraph(
             batchInterval: batchInterval, defaultParallelism: configuration.defaultParallelism,
-            printSink: configuration.printSink, logger: configuration.logger)
+            printSink: configuration.printSink, logger: configuration.logger,
+            processesWhileReading: configuration.processesWhileReading)
     }
 
     /// The context's default number of partitions for shuffles.
@@ -109,7 +110,9 @@ public final class StreamingContext: Sendable {
                         read: {
                             let batch = try await source.read(plan)
                             memo.set(context.batchTime, batch)
-                            return plan.recordCount ?? batch.count()
+                            if let count = plan.recordCount { return count }
+                            // Arriving partitions are not waited for here.
+                            return batch.isArriving ? batch.knownCount : batch.count()
                         })
                 },
                 stop: { await source.stop() },

@@ -9,8 +9,9 @@ public protocol InputPlan: Sendable {
     /// How far each source partition is behind after this batch, if known.
     var partitionLag: [PartitionLag] { get }
     /// The input records the batch holds, when its elements are not those
-    /// records (a source that combines records as they arrive); nil: the
-    /// batch's element count.
+    /// records (a source that combines records as they arrive) or are still
+    /// arriving (``PartitionArrival``); nil: the batch's element count (its
+    /// partitions' known counts while they arrive).
     var recordCount: Int? { get }
 }
 

@@ -6,11 +6,16 @@ extension DStream where Element == ByteString {
     /// `Hasher` per token), then merged across partitions table by table.
     public func countTokens(separator: UInt8 = UInt8(ascii: " "), partitions: Int? = nil) -> DStream<(ByteString, Int)> {
         let count = partitions ?? defaultParallelism
-        return derived("countTokens") { batch, _ in
-            let tables = await Parallel.map(batch.partitions) { partition -> TokenCountTable in
+        // Piecewise: a partition still being read is counted as its pieces
+        // arrive, below the read's priority (PiecewiseExecutor).
+        return derived("countTokens", piecewise: true) { batch, _ in
+            let executor: PiecewiseExecutor? = batch.isArriving ? .shared : nil
+            let tables = try await Parallel.mapThrowing(batch.partitions, on: executor) { partition -> TokenCountTable in
                 let table = TokenCountTable()
-                partition.forEach { line in
-                    line.bytes.withUnsafeBytes { table.countTokens(in: $0, separator: separator) }
+                try await partition.forEachPiece { piece in
+                    piece.forEach { line in
+                        line.bytes.withUnsafeBytes { table.countTokens(in: $0, separator: separator) }
+                    }
                 }
                 return table
             }

@@ -54,6 +54,13 @@ extension Scheduler {
                 try await ExecutingBatch.$contextID.withValue(contextID) {
                     try await output.run(batch.time, ranges)
                 }
+            } catch let error as StreamingError where error.code == .sourceFailed {
+                // An input partition read while the batch ran (PartitionArrival)
+                // could not be read whole; outputs only see arrived partitions.
+                throw StreamingError(
+                    code: .sourceFailed,
+                    message: "reading the input of batch \(batch.time) failed: \(error.message); the batch was not output by \(output.name) or any later output",
+                    underlying: error.underlying)
             } catch {
                 throw StreamingError(
                     code: .outputFailed,
