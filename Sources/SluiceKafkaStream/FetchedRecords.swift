@@ -66,7 +66,8 @@ final class FetchedRecords: Sendable {
         var partitions: [KafkaTopicPartition: PartitionBuffer] = [:]
         /// Bumped on every change; waiters compare it to know they missed nothing.
         var version: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Each waiter with the partition it waits for (nil: any change).
+        var waiters: [UInt64: (partition: KafkaTopicPartition?, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextWaiter: UInt64 = 0
     }
 
@@ -131,7 +132,7 @@ final class FetchedRecords: Sendable {
                 }
                 state.partitions[partition] = buffer
             }
-            return (toPause, Self.bump(&state))
+            return (toPause, Self.bump(&state, only: Set(runs.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })))
         }
         waiters.forEach { $0.resume() }
         return toPause
@@ -146,15 +147,15 @@ final class FetchedRecords: Sendable {
     /// and aborted records without returning a record).
     func updatePositions(_ positions: [KafkaTopicPartition: Int64]) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            var changed = false
+            var changed: Set<KafkaTopicPartition> = []
             for (partition, position) in positions {
                 guard var buffer = state.partitions[partition], position > buffer.position,
                       position != buffer.positionBeforeSeek else { continue }
                 buffer.position = position
                 state.partitions[partition] = buffer
-                changed = true
+                changed.insert(partition)
             }
-            return changed ? Self.bump(&state) : []
+            return changed.isEmpty ? [] : Self.bump(&state, only: changed)
         }
         waiters.forEach { $0.resume() }
     }
@@ -212,19 +213,26 @@ final class FetchedRecords: Sendable {
         state.withLock { state in (state.partitions.values.reduce(0) { $0 + $1.held }, state.version) }
     }
 
-    /// Waits until anything changes after `version` (returns at once if it already has).
-    func waitForChange(after version: UInt64) async {
+    /// Waits until anything changes after `version` (returns at once if it
+    /// already has). With a partition, records or positions of other
+    /// partitions do not wake it (eight readers woken by every poll took
+    /// the fetch thread's lock eight times a poll); tracking changes, stop
+    /// and timeouts wake every waiter.
+    func waitForChange(of partition: KafkaTopicPartition? = nil, after version: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.version != version { return true }
                 let id = state.nextWaiter
                 state.nextWaiter += 1
-                state.waiters[id] = continuation
+                state.waiters[id] = (partition, continuation)
                 return false
             }
             if resumeNow { continuation.resume() }
         }
     }
+
+    /// Waiters not woken yet (tests).
+    var waiterCount: Int { state.withLock { $0.waiters.count } }
 
     /// Wakes every waiter (used by timeouts and stop).
     func wakeAll() {
@@ -232,10 +240,20 @@ final class FetchedRecords: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    private static func bump(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+    /// Records a change and takes the waiters to wake: those waiting for a
+    /// partition in `only` or for any change, or all when `only` is nil.
+    private static func bump(_ state: inout State, only: Set<KafkaTopicPartition>? = nil) -> [CheckedContinuation<Void, Never>] {
         state.version &+= 1
-        let waiters = Array(state.waiters.values)
-        state.waiters.removeAll()
-        return waiters
+        guard let only else {
+            let waiters = state.waiters.values.map(\.continuation)
+            state.waiters.removeAll()
+            return waiters
+        }
+        var woken: [CheckedContinuation<Void, Never>] = []
+        for (id, waiter) in state.waiters where waiter.partition.map(only.contains) ?? true {
+            woken.append(waiter.continuation)
+            state.waiters[id] = nil
+        }
+        return woken
     }
 }

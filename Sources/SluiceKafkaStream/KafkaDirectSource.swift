@@ -16,7 +16,9 @@ import Synchronization
 ///
 /// A fetch thread reads ahead into per-partition buffers (paused above
 /// `maxBufferedRecordsPerPartition`), so batch k+1's records arrive while
-/// batch k is processed.
+/// batch k is processed. A batch's partitions are handed over while their
+/// records are still arriving (``PartitionArrival``): operators that work
+/// piece by piece start on the first records, outputs see whole batches.
 ///
 /// Start offsets, in order of precedence: offsets given to
 /// ``resume(from:)`` (an exactly-once sink's recovered offsets), explicit
@@ -196,27 +198,54 @@ public final class KafkaDirectSource: InputSource {
         return KafkaBatchPlan(offsetRanges: ranges, partitionLag: lags)
     }
 
+    /// One partition per planned range, returned at once: each is read by a
+    /// task of its own that hands its records on as the fetch thread brings
+    /// them (``PartitionArrival``), so operators that work piece by piece
+    /// count the first records while later ones are still being fetched.
+    /// A range not read whole within `readTimeout` fails the batch before
+    /// its outputs run.
     public func read(_ plan: KafkaBatchPlan) async throws -> Batch<KafkaRecord> {
         let ranges = plan.offsetRanges.filter { $0.count > 0 }
         guard !ranges.isEmpty else { return .empty }
         let deadline = ContinuousClock.now + configuration.readTimeout
-        let fetched = self.fetched
-        // Wakes the waits below when the deadline passes.
-        let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            fetched.wakeAll()
-        }
-        defer { timer.cancel() }
         var partitions: [Partition<KafkaRecord>] = []
         partitions.reserveCapacity(ranges.count)
+        var readers: [Task<Void, Never>] = []
         for range in ranges {
-            let segments = try await read(range, deadline: deadline)
-            let count = segments.reduce(0) { $0 + $1.count }
-            // Records are built from the fetched columns as operators read
-            // them: a batch holds their bytes and ~25 bytes each, not ~170.
-            partitions.append(Partition(count: count) { body in
-                for segment in segments { segment.forEach(body) }
+            let arrival = PartitionArrival<KafkaRecord>()
+            // No count before arrival: under read_committed a range holds
+            // transaction markers and aborted records, which are not read.
+            partitions.append(Partition(arrival: arrival))
+            readers.append(Task { [self] in
+                do {
+                    try await read(range, deadline: deadline) { segments in
+                        // Records are built from the fetched columns as operators read
+                        // them: a batch holds their bytes and ~25 bytes each, not ~170.
+                        arrival.append(Partition(count: segments.reduce(0) { $0 + $1.count }) { body in
+                            for segment in segments { segment.forEach(body) }
+                        })
+                    }
+                    arrival.finish()
+                } catch {
+                    arrival.fail(error)
+                }
             })
+        }
+        // Wakes the readers' waits when the deadline passes.
+        let fetched = self.fetched
+        let started = readers
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    fetched.wakeAll()
+                }
+                group.addTask {
+                    for reader in started { await reader.value }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         }
         return Batch(partitions: partitions)
     }
@@ -282,21 +311,23 @@ public final class KafkaDirectSource: InputSource {
 
     // MARK: Reading one range
 
-    private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant) async throws -> [RecordSegment] {
+    /// Reads `range`, handing each run of records taken from the fetch
+    /// buffers to `deliver` as soon as it is there.
+    private func read(_ range: OffsetRange, deadline: ContinuousClock.Instant,
+                      deliver: ([RecordSegment]) -> Void) async throws {
         let partition = KafkaTopicPartition(topic: range.topic, partition: range.partition)
-        var segments: [RecordSegment] = []
         var count = 0
         var from = range.from
         while true {
             let take = fetched.take(partition, from: from, until: range.until)
-            segments += take.segments
+            if !take.segments.isEmpty { deliver(take.segments) }
             count += take.count
             if let last = take.lastOffset { from = last + 1 }
             if take.resume, let consumer = state.withLock({ $0.consumer }) {
                 try? consumer.resume([partition])
                 paused.withLock { _ = $0.remove(partition) }
             }
-            if take.complete || from >= range.until { return segments }
+            if take.complete || from >= range.until { return }
             if let failure = state.withLock({ $0.fetchError }) { throw failure }
             if take.gone {
                 throw KafkaError(code: .state, message: "\(name): \(partition) was revoked while reading \(range) of a planned batch")
@@ -312,7 +343,7 @@ public final class KafkaDirectSource: InputSource {
                         + "records deleted — raise readTimeout or check the cluster",
                     isRetriable: true)
             }
-            await fetched.waitForChange(after: take.version)
+            await fetched.waitForChange(of: partition, after: take.version)
         }
     }
 

@@ -118,3 +118,46 @@ final class FetchedRecordsSeekTests: XCTestCase {
         XCTAssertTrue(fetched.take(partition, from: 0, until: 3).complete)
     }
 }
+
+/// Waits for fetched records, per partition.
+final class FetchedRecordsWakeupTests: XCTestCase {
+    private let partition = KafkaTopicPartition(topic: "t", partition: 0)
+
+    /// A read waiting for one partition sleeps through the records and
+    /// positions of others (eight readers used to wake, and take the fetch
+    /// thread's lock, on every poll); its own records, and a wake-all, wake it.
+    func testAWaiterForOnePartitionIsWokenOnlyByThatPartition() async throws {
+        let own = partition
+        let other = KafkaTopicPartition(topic: "t", partition: 1)
+        let fetched = FetchedRecords(maxHeldPerPartition: 1_000)
+        fetched.track([own, other])
+        for wake in ["own records", "own position", "wake all"] {
+            let version = fetched.take(partition, from: 0, until: 100).version
+            let waiter = Task { await fetched.waitForChange(of: own, after: version) }
+            try await waitUntil { fetched.waiterCount == 1 }
+            _ = fetched.append([KafkaRecord(topic: "t", partition: 1, offset: 0, value: [1])])
+            fetched.updatePositions([other: 5])
+            XCTAssertEqual(fetched.waiterCount, 1, "\(wake): woken by the other partition")
+            switch wake {
+            case "own records": _ = fetched.append([KafkaRecord(topic: "t", partition: 0, offset: 0, value: [1])])
+            case "own position": fetched.updatePositions([partition: 7])
+            default: fetched.wakeAll()
+            }
+            await waiter.value
+            XCTAssertEqual(fetched.waiterCount, 0, wake)
+            fetched.reset(other)
+        }
+    }
+
+    /// Waits (yielding, bounded) until `condition` holds.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                XCTFail("condition not reached within 10 s")
+                throw CancellationError()
+            }
+            await Task.yield()
+        }
+    }
+}
