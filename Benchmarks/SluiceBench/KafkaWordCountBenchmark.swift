@@ -7,7 +7,10 @@ import SluiceKafkaStream
 /// Issue 3 (a, d): word count from an 8-partition mock-cluster topic of
 /// generated lines, batch interval 1 s, next to the raw consume rate of
 /// KafkaConsumer measured in the same run. Each reader is a child process
-/// (peak RSS per run); rounds alternate the two.
+/// (peak RSS per run); rounds alternate them. A second raw reader keeps
+/// every record it polled, as a batch holding the topic does, to show what
+/// holding the records costs the read; the word count runs again with
+/// `processesWhileReading` off, to show what counting while reading gains.
 struct KafkaWordCountBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka-wordcount",
@@ -21,6 +24,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
     @Option(help: "Compression of the produced records: zstd or lz4 (the mock keeps ~5 MB per partition; with lz4 1,000,000 lines over 8 partitions overflow it).") var compression: String = "zstd"
     @Option(help: "Milliseconds between start() and the first batch time (the children's --lead-ms).") var leadMs: Int = 200
     @Option(help: "Also run the byte word count with backpressure and this initial rate (records/s for the input, Spark's spark.streaming.backpressure.initialRate); 0 skips it.") var initialRate: Double = 100_000
+    @Flag(inversion: .prefixedNo, help: "Also run the byte word count with processesWhileReading off (operators wait until the batch's records all arrived).") var waitingForArrival = true
 
     func run() throws {
         printLoad()
@@ -36,9 +40,11 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         var rawRSS: [Double] = []
         var rawSeconds: [Double] = []
         var rawCPU: [Double] = []
+        var rawKeepingSeconds: [Double] = []
         var apis = ["bytes"]
         if strings { apis.append("strings") }
         if initialRate > 0 { apis.append("bytes-backpressure") }
+        if waitingForArrival { apis.append("bytes-waiting") }
         var counted: [String: [ChildReport]] = [:]
         for round in 1...rounds {
             let read = try Run(ChildProcess.run(ChildProcess.selfPath, ["read"] + common + ["--count", "\(lines)"]), reader: "raw KafkaConsumer")
@@ -46,13 +52,16 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             rawRSS.append(Double(read.peakRSSBytes))
             rawSeconds.append(read.seconds)
             rawCPU.append(read.cpuMicrosecondsPerRecord)
+            let keeping = try Run(ChildProcess.run(ChildProcess.selfPath, ["read"] + common + ["--count", "\(lines)", "--keep"]), reader: "raw KafkaConsumer, keeping")
+            rawKeepingSeconds.append(keeping.seconds)
             var line = "round \(round): raw consume \(Format.rate(read.recordsPerSecond)) records/s"
                 + String(format: ", %.2f µs CPU a record, peak RSS %@", read.cpuMicrosecondsPerRecord, Format.megabytes(read.peakRSSBytes))
+                + String(format: " (keeping every record: %@ records/s)", Format.rate(keeping.recordsPerSecond))
             for api in apis {
-                let rate = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : []
+                let variant = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : api == "bytes-waiting" ? ["--waiting-for-arrival"] : []
                 let report = try ChildProcess.runSelf(
                     ["run-kafka-wordcount"] + common + ["--records", "\(lines)", "--interval-ms", "\(intervalMs)", "--lead-ms", "\(leadMs)",
-                                                        "--api", api == "bytes-backpressure" ? "bytes" : api] + rate,
+                                                        "--api", api == "strings" ? api : "bytes"] + variant,
                     what: "word count (\(api))")
                 guard report["words"] == Double(filled.words) else {
                     throw BenchError("word count (\(api)) counted \(report["words"]) words, the topic holds \(filled.words)")
@@ -72,6 +81,10 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         // the client alone has read it.
         print(String(format: "  the raw reader takes %.3f s (median; fastest %.3f s) from assign to the last of the %d records: the floor for outputting a first batch that holds the whole topic",
                      Measure.median(rawSeconds), rawSeconds.min() ?? .nan, lines))
+        // Holding the records (as a batch does) costs fresh memory for each
+        // one: page faults and caches refilled, in the client's threads too.
+        print(String(format: "  a raw reader that keeps every polled batch until the end takes %.3f s (median): %.2f× the raw rate",
+                     Measure.median(rawKeepingSeconds), Measure.median(rawSeconds) / Measure.median(rawKeepingSeconds)))
         for api in apis {
             let reports = counted[api] ?? []
             let rate = Measure.median(reports.map { $0["recordsPerSecond"] })
@@ -83,12 +96,18 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             let label = switch api {
             case "bytes": "countTokens (ByteString)"
             case "strings": "String split + reduceByKey"
+            case "bytes-waiting": "countTokens, processesWhileReading off (counting starts once the batch's records all arrived)"
             default: String(format: "countTokens with backpressure, initial rate %.0f records/s (%.0f batches)",
                             initialRate, Measure.median(reports.map { $0["batches"] }))
             }
             print("word count, \(label): \(Format.rate(rate)) records/s, \(Format.rate(words)) words/s end to end (start() → last output); "
                   + "\(Format.rate(processingRate)) records/s over batch processing time only")
             print("  ratio to raw consume: \(Format.ratio(ratio)) (target ≥ 0.70×: \(Format.verdict(ratio >= 0.7)))")
+            // Each round runs the raw reader and the word count back to back:
+            // their ratio within a round is steadier than a ratio of medians.
+            let perRound = zip(raw, reports).map { $0.1["recordsPerSecond"] / $0.0 }
+            print(String(format: "  ratio within each round: median %.2f×, rounds %@", Measure.median(perRound),
+                         perRound.map { String(format: "%.2f", $0) }.joined(separator: " ")))
             let cpu = Measure.median(reports.map { $0["cpuMicrosecondsPerRecord"] })
             print(String(format: "  CPU %.3f µs a record (all threads, start() → last output), %.2f× the raw reader's (steadier than wall time on a shared machine)",
                          cpu, cpu / Measure.median(rawCPU)))
@@ -118,12 +137,14 @@ struct KafkaWordCountChild: AsyncParsableCommand {
     @Option(help: "bytes: ByteString + countTokens; strings: valueString, split, String, reduceByKey.") var api: String = "bytes"
     @Option(help: "Milliseconds between start() and the first batch time.") var leadMs: Double = 200
     @Option(help: "Backpressure with this initial rate (records/s); 0: no backpressure.") var initialRate: Double = 0
+    @Flag(help: "StreamingConfiguration.processesWhileReading off.") var waitingForArrival = false
 
     func run() async throws {
         let execEpoch = Measure.processStartEpochMilliseconds() ?? Measure.epochMilliseconds()
         ChildSetup.quietLogging()
         var streaming = StreamingConfiguration(logger: ChildSetup.logger)
         if initialRate > 0 { streaming.backpressure = .init(isEnabled: true, initialRate: initialRate) }
+        streaming.processesWhileReading = !waitingForArrival
         let context = try StreamingContext(batchInterval: .milliseconds(intervalMs), configuration: streaming)
         var source = KafkaSourceConfiguration(
             bootstrapServers: bootstrap,

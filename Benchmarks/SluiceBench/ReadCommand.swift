@@ -22,6 +22,7 @@ struct ReadCommand: ParsableCommand {
     @Option var count: Int
     @Flag(inversion: .prefixedNo, help: "Read each record's headers (KafkaConsumerConfiguration.readsHeaders).") var headers = true
     @Flag(help: "Read with KafkaConsumer.pollEach (records lent in place) instead of pollBatch.") var borrowing = false
+    @Flag(help: "Keep every polled batch until the end, as a batch holding the whole topic does (fresh memory for every record instead of the same few buffers).") var keep = false
 
     /// The reader's configuration; the C reader gets its librdkafka properties.
     static func consumerConfiguration(bootstrap: String, readsHeaders: Bool) -> KafkaConsumerConfiguration {
@@ -58,6 +59,7 @@ struct ReadCommand: ParsableCommand {
         var received = 0
         var first: Duration?
         var bytes = 0
+        var kept: [KafkaRecordBatch] = []
         let deadline = start + .seconds(300)
         while received < count && ContinuousClock.now < deadline {
             let polled: Int
@@ -69,12 +71,14 @@ struct ReadCommand: ParsableCommand {
             } else {
                 let records = try consumer.pollBatch(maxRecords: 10_000, timeout: .milliseconds(100))
                 polled = records.count
+                if keep { kept.append(records) }
                 for record in records { bytes += record.value.count }
             }
             if first == nil && polled > 0 { first = ContinuousClock.now - start }
             received += polled
         }
         let elapsed = ContinuousClock.now - start
+        withExtendedLifetime(kept) {}
         let cpu = Self.cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpuStart, poll = Self.cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - pollStart
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let firstSeconds = first.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
