@@ -1,5 +1,5 @@
 import Foundation
-import Sluice
+@testable import Sluice
 import SluiceTesting
 import Testing
 
@@ -236,6 +236,85 @@ import Testing
         await driver.stop()
         #expect(observed.lock.withLock { observed.mappedAfterArrival } == [true, true, true])
         #expect(observed.lock.withLock { observed.counts } == [["a": 1, "b": 2, "c": 2]])
+    }
+
+    /// An input read only through map → countTokens: each piece is dropped
+    /// once counted (its memory is reused while the rest arrives); the
+    /// counts are those of every line.
+    @Test func anInputReadOnceReleasesEachPieceOnceCounted() async throws {
+        let source = ArrivingLines(linesPerPartition: 2)
+        let observed = Observed()
+        let driver = try StreamTestDriver()
+        try driver.context.inputStream(source).map { $0 }.countTokens().foreachBatch { batch, _, _ in
+            var counts: [String: Int] = [:]
+            for (token, count) in batch.collect() { counts[token.string, default: 0] += count }
+            observed.lock.withLock { observed.counts.append(counts) }
+        }
+        let guardTask = watchdog(source, observed)
+        defer { guardTask.cancel() }
+        try driver.start()
+        driver.clock.advance(by: driver.context.batchInterval)
+        var reads = source.reads.makeAsyncIterator()
+        let arrivals = try #require(await reads.next())
+        for (index, arrival) in arrivals.enumerated() {
+            arrival.append(Partition([ByteString("x y")]))
+            arrival.append(Partition([ByteString("y \(index)")]))
+            arrival.finish()
+        }
+        try await driver.waitForCompletedBatches(1)
+        await driver.stop()
+        #expect(observed.lock.withLock { observed.counts } == [["x": 2, "y": 4, "0": 1, "1": 1]])
+        #expect(arrivals.map(\.heldPieces) == [0, 0])
+    }
+
+    /// A released piece read again is an error, not a gap.
+    @Test func aReleasedPieceReadAgainIsAnError() async throws {
+        let arrival = PartitionArrival<Int>()
+        let partition = Partition(count: 3, arrival: arrival).releasingPiecesOnceRead()
+        arrival.append(Partition([1, 2]))
+        arrival.append(Partition([3]))
+        arrival.finish()
+        var read: [Int] = []
+        try await partition.forEachPiece { read += $0.collect() }
+        #expect(read == [1, 2, 3])
+        #expect(arrival.heldPieces == 0)
+        await #expect(throws: StreamingError.self) { try await partition.arrived() }
+    }
+
+    /// Which inputs are read once: only a chain of piece-passing operators,
+    /// each the only consumer of the one before, into countTokens.
+    @Test func onlyASingleChainIntoCountTokensReadsAnInputOnce() async throws {
+        func readsOnce(processesWhileReading: Bool = true, _ build: (StreamingContext, DStream<ByteString>) throws -> Void) async throws -> Bool {
+            var configuration = StreamingConfiguration(defaultParallelism: 2)
+            configuration.processesWhileReading = processesWhileReading
+            let driver = try StreamTestDriver(configuration: configuration)
+            let input = driver.context.inputStream(ArrivingLines(linesPerPartition: 1))
+            try build(driver.context, input)
+            try driver.start()
+            defer { Task { await driver.stop(graceful: false) } }
+            return driver.context.graph.readsOnce(0)
+        }
+        let sink = CapturingSink()
+        #expect(try await readsOnce { _, input in try input.countTokens().print(to: sink) })
+        #expect(try await readsOnce { _, input in
+            try input.filter { !$0.isEmpty }.flatMap { $0.tokens() }.map { $0 }.countTokens().print(to: sink)
+        })
+        // A second reader of the input, or of a stream on the chain.
+        #expect(try await !readsOnce { _, input in
+            try input.countTokens().print(to: sink)
+            try input.print(to: sink)
+        })
+        #expect(try await !readsOnce { _, input in
+            let mapped = input.map { $0 }
+            try mapped.countTokens().print(to: sink)
+            try mapped.print(to: sink)
+        })
+        // An operator that needs whole batches, a window, or the setting off.
+        #expect(try await !readsOnce { _, input in try input.map { ($0, 1) }.reduceByKey(+).print(to: sink) })
+        #expect(try await !readsOnce { context, input in
+            try input.window(context.batchInterval * 2, slide: context.batchInterval).countTokens().print(to: sink)
+        })
+        #expect(try await !readsOnce(processesWhileReading: false) { _, input in try input.countTokens().print(to: sink) })
     }
 
     /// A partition that fails mid-read fails the batch with `sourceFailed`

@@ -18,6 +18,7 @@ public final class DStream<Element: Sendable>: Sendable {
         slideDuration: Duration,
         parents: [StreamNode],
         inputID: Int? = nil,
+        pieceUse: PieceUse = .whole,
         parentRememberExtra: Duration = .zero,
         validate: (@Sendable (Duration) -> String?)? = nil,
         compute: @escaping @Sendable (Time) async throws -> Batch<Element>?
@@ -27,7 +28,7 @@ public final class DStream<Element: Sendable>: Sendable {
         self.compute = compute
         self.node = StreamNode(
             name: name, slideDuration: slideDuration, parents: parents, graph: graph,
-            inputID: inputID, parentRememberExtra: parentRememberExtra, validate: validate,
+            inputID: inputID, pieceUse: pieceUse, parentRememberExtra: parentRememberExtra, validate: validate,
             forgetThrough: { memo.forget(through: $0) })
     }
 
@@ -63,21 +64,22 @@ public final class DStream<Element: Sendable>: Sendable {
     }
 
     /// A stream with the same slide whose batch is `body` applied to this
-    /// stream's batch (the building block of one-parent operators). With
-    /// `piecewise`, `body` may get partitions still arriving and must read
-    /// them with `forEachPiece` or pass them on through narrow operators;
-    /// otherwise its batch has arrived.
+    /// stream's batch (the building block of one-parent operators). With a
+    /// `pieces` use other than `.whole`, `body` may get partitions still
+    /// arriving and must pass them on through narrow operators
+    /// (`.passesPieces`) or read each piece once with `forEachPiece`
+    /// (`.consumesPieces`); otherwise its batch has arrived.
     @inlinable
     func derived<T: Sendable>(
         _ name: String,
-        piecewise: Bool = false,
+        pieces: PieceUse = .whole,
         _ body: @escaping @Sendable (Batch<Element>, Time) async throws -> Batch<T>
     ) -> DStream<T> {
         let parent = self
         return DStream<T>(
-            name: name, graph: node.graph, slideDuration: slideDuration, parents: [node]
+            name: name, graph: node.graph, slideDuration: slideDuration, parents: [node], pieceUse: pieces
         ) { time in
-            let batch = piecewise && parent.node.graph.processesWhileReading
+            let batch = pieces != .whole && parent.node.graph.processesWhileReading
                 ? try await parent.arrivingBatch(at: time) : try await parent.batch(at: time)
             guard let batch else { return nil }
             return try await body(batch, time)

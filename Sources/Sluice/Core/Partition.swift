@@ -81,6 +81,13 @@ public struct Partition<Element: Sendable>: Sendable {
         }
     }
 
+    /// The partition, its arriving pieces released at their source once
+    /// read (for an input with one reader that reads each piece once).
+    func releasingPiecesOnceRead() -> Partition<Element> {
+        guard case .arriving(let pieces) = storage else { return self }
+        return Partition(count: knownCount, pieces: pieces.releasedOnceRead())
+    }
+
     /// Whether the partition's records are still being read.
     @inlinable
     public var isArriving: Bool {

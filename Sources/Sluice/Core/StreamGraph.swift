@@ -27,6 +27,8 @@ final class StreamGraph: Sendable {
         var nextInputID = 0
         var inputs: [RegisteredInput] = []
         var outputs: [OutputOperation] = []
+        /// Fixed by `freeze`: see `readsOnce(_:)`.
+        var inputsReadOnce: Set<Int> = []
     }
 
     private let state = Locked(State())
@@ -148,7 +150,9 @@ final class StreamGraph: Sendable {
                 }
             }
         }
+        let readOnce = processesWhileReading ? Self.inputsReadOnce(by: outputs) : []
         let (timeline, recovered) = state.withLock { state -> (Timeline, RecoveredBatchGrid?) in
+            state.inputsReadOnce = readOnce
             let origin = state.recoveredGrid?.zeroTime ?? Time(milliseconds: 0)
             let start = BatchGrid.firstTime(after: now, origin: origin, step: batchInterval)
             let timeline = Timeline(zeroTime: state.recoveredGrid?.zeroTime ?? start - batchInterval, startTime: start)
@@ -187,6 +191,50 @@ final class StreamGraph: Sendable {
             state.outputs = []
             state.inputs = []
         }
+    }
+}
+
+extension StreamGraph {
+    /// Whether input `inputID`'s arriving partitions are read by one reader
+    /// that reads each piece once, so their pieces can be released as read.
+    func readsOnce(_ inputID: Int) -> Bool {
+        state.withLock { $0.inputsReadOnce.contains(inputID) }
+    }
+
+    /// The inputs whose only consumer is a chain of operators that pass
+    /// pieces on, each the only consumer of the one before, ending in one
+    /// that reads each piece once (e.g. input → map → countTokens): nothing
+    /// else — no other operator, output or window — reads their batches.
+    static func inputsReadOnce(by outputs: [OutputOperation]) -> Set<Int> {
+        var nodes: [Int: StreamNode] = [:]
+        var consumerCount: [Int: Int] = [:]
+        var consumer: [Int: StreamNode] = [:]
+        for output in outputs {
+            for root in output.roots {
+                consumerCount[root.id, default: 0] += 1
+                for node in root.lineage() { nodes[node.id] = node }
+            }
+        }
+        for node in nodes.values {
+            for parent in node.parents {
+                consumerCount[parent.id, default: 0] += 1
+                consumer[parent.id] = node
+            }
+        }
+        var readOnce: Set<Int> = []
+        for node in nodes.values {
+            guard let inputID = node.inputID else { continue }
+            var current = node
+            while consumerCount[current.id] == 1, let next = consumer[current.id] {
+                if next.pieceUse == .consumesPieces {
+                    readOnce.insert(inputID)
+                    break
+                }
+                guard next.pieceUse == .passesPieces else { break }
+                current = next
+            }
+        }
+        return readOnce
     }
 }
 

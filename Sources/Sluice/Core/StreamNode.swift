@@ -1,3 +1,14 @@
+/// How an operator reads its parent's input partitions still arriving.
+@usableFromInline
+enum PieceUse: Sendable {
+    /// Waits until they have arrived (most operators).
+    case whole
+    /// Passes the pieces on, transformed (map, filter, flatMap).
+    case passesPieces
+    /// Reads each piece once as it comes and keeps nothing of it (countTokens).
+    case consumesPieces
+}
+
 /// The type-erased part of a `DStream`: its place in the graph, its slide
 /// duration and how long its computed batches must be remembered (Spark's
 /// `DStream` metadata: `slideDuration`, `dependencies`, `rememberDuration`).
@@ -12,6 +23,8 @@ final class StreamNode: Sendable {
     let graph: StreamGraph
     /// For input streams, the input's id in the graph.
     let inputID: Int?
+    /// How this stream reads its parent's arriving partitions.
+    let pieceUse: PieceUse
     /// How much more history than its own remember duration this stream
     /// needs its parents to keep: for a stream whose batch at time t reads
     /// its parent's batches in (t − d, t], d − the batch interval (its next
@@ -33,10 +46,12 @@ final class StreamNode: Sendable {
         parents: [StreamNode],
         graph: StreamGraph,
         inputID: Int? = nil,
+        pieceUse: PieceUse = .whole,
         parentRememberExtra: Duration = .zero,
         validate: (@Sendable (Duration) -> String?)? = nil,
         forgetThrough: @escaping @Sendable (Time) -> Void
     ) {
+        self.pieceUse = pieceUse
         self.id = graph.nextNodeID()
         self.name = name
         self.slideDuration = slideDuration

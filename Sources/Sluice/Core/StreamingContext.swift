@@ -100,6 +100,7 @@ public final class StreamingContext: Sendable {
                 name: source.name, graph: graph, slideDuration: batchInterval, parents: [], inputID: id
             ) { _ in nil }
             let memo = stream.memo
+            let graph = self.graph
             let input = RegisteredInput(
                 id: id, name: source.name, node: stream.node,
                 start: { try await source.start($0) },
@@ -108,7 +109,10 @@ public final class StreamingContext: Sendable {
                     return PlannedInput(
                         inputID: id, offsetRanges: plan.offsetRanges, partitionLag: plan.partitionLag,
                         read: {
-                            let batch = try await source.read(plan)
+                            var batch = try await source.read(plan)
+                            if batch.isArriving && graph.readsOnce(id) {
+                                batch = Batch(partitions: batch.partitions.map { $0.releasingPiecesOnceRead() })
+                            }
                             memo.set(context.batchTime, batch)
                             if let count = plan.recordCount { return count }
                             // Arriving partitions are not waited for here.

@@ -12,7 +12,8 @@
 /// the batch before its outputs run.
 public final class PartitionArrival<Element: Sendable>: Sendable {
     private struct State {
-        var pieces: [Partition<Element>] = []
+        /// Nil once released: read by the one operator that reads it.
+        var pieces: [Partition<Element>?] = []
         var finished = false
         var failure: StreamingError?
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -55,7 +56,14 @@ public final class PartitionArrival<Element: Sendable>: Sendable {
     func piece(at index: Int) async throws -> Partition<Element>? {
         while true {
             let current: Result<Partition<Element>?, StreamingError>? = state.withLock { state in
-                if index < state.pieces.count { return .success(state.pieces[index]) }
+                if index < state.pieces.count {
+                    guard let piece = state.pieces[index] else {
+                        return .failure(StreamingError(
+                            code: .sourceFailed,
+                            message: "piece \(index) of an input partition was read again after its one reader released it (a bug in how Sluice decided the input is read once)"))
+                    }
+                    return .success(piece)
+                }
                 if let failure = state.failure { return .failure(failure) }
                 return state.finished ? .success(nil) : nil
             }
@@ -71,8 +79,18 @@ public final class PartitionArrival<Element: Sendable>: Sendable {
         }
     }
 
+    /// Drops piece `index` (its one reader has it).
+    func release(_ index: Int) {
+        state.withLock { state in
+            if index < state.pieces.count { state.pieces[index] = nil }
+        }
+    }
+
+    /// Pieces held (tests).
+    var heldPieces: Int { state.withLock { $0.pieces.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
+
     var pieces: ArrivingPieces<Element> {
-        ArrivingPieces { index in try await self.piece(at: index) }
+        ArrivingPieces({ index in try await self.piece(at: index) }, release: { self.release($0) })
     }
 
     private static func takeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
@@ -92,10 +110,28 @@ public final class PartitionArrival<Element: Sendable>: Sendable {
 struct ArrivingPieces<Element: Sendable>: Sendable {
     @usableFromInline
     let piece: @Sendable (_ index: Int) async throws -> Partition<Element>?
+    /// Drops a piece at its source (the arrival's own pieces only).
+    let release: (@Sendable (_ index: Int) -> Void)?
 
     @usableFromInline
-    init(_ piece: @escaping @Sendable (_ index: Int) async throws -> Partition<Element>?) {
+    init(_ piece: @escaping @Sendable (_ index: Int) async throws -> Partition<Element>?,
+         release: (@Sendable (_ index: Int) -> Void)? = nil) {
         self.piece = piece
+        self.release = release
+    }
+
+    /// The same pieces, each released at its source once handed over: for
+    /// an input whose only reader reads each piece once, so its memory is
+    /// reused while the rest of the batch arrives. A piece asked for again
+    /// is an error, never a silent gap.
+    func releasedOnceRead() -> ArrivingPieces<Element> {
+        guard let release else { return self }
+        let base = self
+        return ArrivingPieces { index in
+            let piece = try await base.piece(index)
+            if piece != nil { release(index) }
+            return piece
+        }
     }
 
     /// The same pieces, each transformed (lazily, like the narrow operators).

@@ -8,7 +8,7 @@ extension DStream where Element == ByteString {
         let count = partitions ?? defaultParallelism
         // Piecewise: a partition still being read is counted as its pieces
         // arrive, below the read's priority (PiecewiseExecutor).
-        return derived("countTokens", piecewise: true) { batch, _ in
+        return derived("countTokens", pieces: .consumesPieces) { batch, _ in
             let executor: PiecewiseExecutor? = batch.isArriving ? .shared : nil
             let tables = try await Parallel.mapThrowing(batch.partitions, on: executor) { partition -> TokenCountTable in
                 let table = TokenCountTable()

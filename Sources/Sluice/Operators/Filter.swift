@@ -2,6 +2,6 @@ extension DStream {
     /// Keeps the elements for which `isIncluded` returns true (Spark's `filter`).
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) -> Bool) -> DStream<Element> {
-        derived("filter", piecewise: true) { batch, _ in batch.filter(isIncluded) }
+        derived("filter", pieces: .passesPieces) { batch, _ in batch.filter(isIncluded) }
     }
 }

@@ -5,6 +5,6 @@ extension DStream {
     public func flatMap<S: Sequence>(
         _ transform: @escaping @Sendable (Element) -> S
     ) -> DStream<S.Element> where S: SendableMetatype, S.Element: Sendable {
-        derived("flatMap", piecewise: true) { batch, _ in batch.flatMap(transform) }
+        derived("flatMap", pieces: .passesPieces) { batch, _ in batch.flatMap(transform) }
     }
 }

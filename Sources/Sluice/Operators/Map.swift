@@ -3,6 +3,6 @@ extension DStream {
     /// per partition, fused with neighbouring narrow operators.
     @inlinable
     public func map<T: Sendable>(_ transform: @escaping @Sendable (Element) -> T) -> DStream<T> {
-        derived("map", piecewise: true) { batch, _ in batch.map(transform) }
+        derived("map", pieces: .passesPieces) { batch, _ in batch.map(transform) }
     }
 }
