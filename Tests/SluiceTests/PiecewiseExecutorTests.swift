@@ -15,8 +15,8 @@ import Testing
     @Test func piecewiseWorkRunsAtALowerPriority() async {
         let callers = Self.niceness()
         let workers = await withTaskExecutorPreference(PiecewiseExecutor.shared) { Self.niceness() }
-        #expect(workers >= 10)
-        #expect(workers > callers || callers >= 10)
+        #expect(workers >= 5)
+        #expect(workers > callers || callers >= 5)
     }
     #endif
 }
