@@ -43,8 +43,12 @@ public final class PartitionArrival<Element: Sendable>: Sendable {
     /// The partition cannot be read whole: whoever reads it gets `error`
     /// (as a `StreamingError` of code `sourceFailed`).
     public func fail(_ error: any Error) {
-        let failure = (error as? StreamingError)
-            ?? StreamingError(code: .sourceFailed, message: "a partition could not be read whole: \(error)", underlying: error)
+        let failure: StreamingError
+        if let error = error as? StreamingError, error.code == .sourceFailed {
+            failure = error
+        } else {
+            failure = StreamingError(code: .sourceFailed, message: "a partition could not be read whole: \(error)", underlying: error)
+        }
         resume(state.withLock { state in
             guard !state.finished && state.failure == nil else { return [] }
             state.failure = failure
