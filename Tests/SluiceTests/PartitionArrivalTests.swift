@@ -6,7 +6,9 @@ import Testing
 /// Partitions whose records arrive while the batch runs: pieces in order,
 /// narrow operators applied piece by piece, failures as `sourceFailed`, and
 /// a context that counts pieces as they come but outputs only whole batches.
-@Suite struct PartitionArrivalTests {
+/// A hang fails the test at its time limit, which cancels the awaits on
+/// the tests' event streams.
+@Suite(.timeLimit(.minutes(1))) struct PartitionArrivalTests {
     private struct Broken: Error, CustomStringConvertible {
         var description: String { "the broker went away at offset 4" }
     }
@@ -33,12 +35,6 @@ import Testing
         let arrival = PartitionArrival<Int>()
         let partition = Partition(count: 3, arrival: arrival).map { $0 * 10 }
         let (seen, seenContinuation) = AsyncStream<[Int]>.makeStream()
-        // Ends the stream if the reader hangs, so the test fails instead.
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(10))
-            seenContinuation.finish()
-        }
-        defer { watchdog.cancel() }
         let reader = Task {
             try await partition.forEachPiece { seenContinuation.yield($0.collect()) }
             seenContinuation.finish()
@@ -124,8 +120,6 @@ import Testing
             return Batch(partitions: arrivals.map { Partition(count: linesPerPartition, arrival: $0) })
         }
         func stop() async { continuation.finish() }
-        /// Ends `reads` (a test's watchdog: a read that never comes fails the test).
-        func finishReads() { continuation.finish() }
     }
 
     /// Lines seen by a piecewise `map`, and the whole batches an output saw.
@@ -146,13 +140,13 @@ import Testing
         }
     }
 
-    /// After 10 s, ends the streams a test waits on, so a hang fails it.
-    private func watchdog(_ source: ArrivingLines, _ observed: Observed) -> Task<Void, any Error> {
-        Task {
-            try await Task.sleep(for: .seconds(10))
-            source.finishReads()
-            observed.eventContinuation.finish()
-        }
+    /// Starts `driver`, runs the clock to the first batch time and returns
+    /// that batch's two arrivals, once the source created them.
+    private func firstBatchArrivals(_ driver: StreamTestDriver, _ source: ArrivingLines) async throws -> [PartitionArrival<ByteString>] {
+        try driver.start()
+        driver.clock.advance(by: driver.context.batchInterval)
+        var reads = source.reads.makeAsyncIterator()
+        return try #require(await reads.next())
     }
 
     private func observedContext(_ source: ArrivingLines, _ observed: Observed, processesWhileReading: Bool = true) throws -> StreamTestDriver {
@@ -186,12 +180,7 @@ import Testing
         let source = ArrivingLines(linesPerPartition: 2)
         let observed = Observed()
         let driver = try observedContext(source, observed)
-        let guardTask = watchdog(source, observed)
-        defer { guardTask.cancel() }
-        try driver.start()
-        driver.clock.advance(by: driver.context.batchInterval)
-        var reads = source.reads.makeAsyncIterator()
-        let arrivals = try #require(await reads.next())
+        let arrivals = try await firstBatchArrivals(driver, source)
         var events = observed.events.makeAsyncIterator()
 
         arrivals[0].append(Partition([ByteString("to be or")]))
@@ -221,12 +210,7 @@ import Testing
         let source = ArrivingLines(linesPerPartition: 2)
         let observed = Observed()
         let driver = try observedContext(source, observed, processesWhileReading: false)
-        let guardTask = watchdog(source, observed)
-        defer { guardTask.cancel() }
-        try driver.start()
-        driver.clock.advance(by: driver.context.batchInterval)
-        var reads = source.reads.makeAsyncIterator()
-        let arrivals = try #require(await reads.next())
+        let arrivals = try await firstBatchArrivals(driver, source)
         arrivals[0].append(Partition([ByteString("a b")]))
         arrivals[1].append(Partition([ByteString("b c"), ByteString("c")]))
         arrivals[1].finish()
@@ -250,12 +234,7 @@ import Testing
             for (token, count) in batch.collect() { counts[token.string, default: 0] += count }
             observed.lock.withLock { observed.counts.append(counts) }
         }
-        let guardTask = watchdog(source, observed)
-        defer { guardTask.cancel() }
-        try driver.start()
-        driver.clock.advance(by: driver.context.batchInterval)
-        var reads = source.reads.makeAsyncIterator()
-        let arrivals = try #require(await reads.next())
+        let arrivals = try await firstBatchArrivals(driver, source)
         for (index, arrival) in arrivals.enumerated() {
             arrival.append(Partition([ByteString("x y")]))
             arrival.append(Partition([ByteString("y \(index)")]))
@@ -323,12 +302,7 @@ import Testing
         let source = ArrivingLines(linesPerPartition: 2)
         let observed = Observed()
         let driver = try observedContext(source, observed)
-        let guardTask = watchdog(source, observed)
-        defer { guardTask.cancel() }
-        try driver.start()
-        driver.clock.advance(by: driver.context.batchInterval)
-        var reads = source.reads.makeAsyncIterator()
-        let arrivals = try #require(await reads.next())
+        let arrivals = try await firstBatchArrivals(driver, source)
         arrivals[0].append(Partition([ByteString("half a batch")]))
         arrivals[1].finish()
         arrivals[0].fail(Broken())
