@@ -23,21 +23,19 @@ final class KafkaSinkProcessTests: XCTestCase {
         // First run: stopped part way (400 records a partition a batch → ~4 batches in total).
         // A graceful stop finishes the batches already planned, then exits.
         let first = try SluiceProcess(job)
-        try waitUntil(timeout: .seconds(30)) { first.standardError.contains(" ms: 800 records,") }
+        guard first.waitForOutput(timeout: .seconds(30), { _, log in log.contains(" ms: 800 records,") }) else {
+            throw TestFailure("the first run logged no batch of 800 records within 30 s:\n\(first.standardError.suffix(3_000))")
+        }
         first.signal(SIGTERM)
         XCTAssertEqual(try first.waitForExit(timeout: .seconds(30)), 0, first.standardError)
 
         let second = try SluiceProcess(job)
         // Caught up: the batches of both runs read every record (each batch
         // logs `records=N`), and the second run is up (it handles SIGTERM).
-        do {
-            try waitUntil(timeout: .seconds(60)) {
-                second.standardError.contains("running:")
-                    && Self.recordsRead(first.standardError) + Self.recordsRead(second.standardError) >= records
-            }
-        } catch {
+        let firstRead = Self.recordsRead(first.standardError)
+        guard second.waitForOutput(timeout: .seconds(60), { _, log in log.contains("running:") && firstRead + Self.recordsRead(log) >= records }) else {
             XCTFail("first run:\n\(first.standardError.suffix(3_000))\nsecond run:\n\(second.standardError.suffix(3_000))")
-            throw error
+            throw TestFailure("the two runs did not read every record within 60 s")
         }
         second.signal(SIGTERM)
         XCTAssertEqual(try second.waitForExit(timeout: .seconds(30)), 0, second.standardError)
@@ -63,14 +61,6 @@ final class KafkaSinkProcessTests: XCTestCase {
         log.split(separator: "\n").reduce(0) { total, line in
             guard let range = line.range(of: " records=") else { return total }
             return total + (Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0)
-        }
-    }
-
-    private func waitUntil(timeout: Duration, _ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
-            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 }

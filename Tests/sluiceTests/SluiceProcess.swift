@@ -86,6 +86,17 @@ final class SluiceProcess: @unchecked Sendable {
         Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
     }
 
+    /// Waits until `ready` holds for the output so far (standard output,
+    /// standard error), woken by each new output, or until the process and
+    /// its output ended or `timeout` passed; returns whether it holds.
+    func waitForOutput(timeout: Duration, _ ready: (_ standardOutput: String, _ standardError: String) -> Bool) -> Bool {
+        func holds(_ process: SluiceProcess) -> Bool {
+            ready(String(decoding: process.stdoutData, as: UTF8.self), String(decoding: process.stderrData, as: UTF8.self))
+        }
+        _ = wait(until: Self.date(after: timeout)) { holds($0) || ($0.exited && $0.stdoutEnded && $0.stderrEnded) }
+        return locked(holds)
+    }
+
     /// Waits until standard output holds a line starting with `prefix` and returns it.
     func waitForLine(startingWith prefix: String, timeout: Duration) throws -> String {
         func line(_ process: SluiceProcess) -> Substring? {

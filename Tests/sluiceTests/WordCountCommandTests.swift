@@ -26,10 +26,9 @@ final class WordCountCommandTests: XCTestCase {
     }
 
     private func waitForBatch(_ process: SluiceProcess, timeout: Duration, _ matches: ([String]) -> Bool) throws -> [String] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let batch = printedBatches(process.standardOutput).first(where: { matches($0.lines) }) { return batch.lines }
-            Thread.sleep(forTimeInterval: 0.05)
+        if process.waitForOutput(timeout: timeout, { output, _ in printedBatches(output).contains { matches($0.lines) } }),
+           let batch = printedBatches(process.standardOutput).first(where: { matches($0.lines) }) {
+            return batch.lines
         }
         throw TestFailure("no matching batch within \(timeout); output:\n\(process.standardOutput)\nstderr:\n\(process.standardError)")
     }
@@ -55,8 +54,8 @@ final class WordCountCommandTests: XCTestCase {
         _ = try waitForBatch(job, timeout: .seconds(20)) { Set($0) == ["(a,2)", "(b,2)", "(c,1)"] }
         // Totals stay printed on batches without new lines.
         let before = printedBatches(job.standardOutput).count
-        let deadline = ContinuousClock.now + .seconds(10)
-        while printedBatches(job.standardOutput).count < before + 2 && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertTrue(job.waitForOutput(timeout: .seconds(10)) { output, _ in printedBatches(output).count >= before + 2 },
+                      "two more batches printed:\n\(job.standardOutput)")
         XCTAssertEqual(Set(printedBatches(job.standardOutput).last?.lines ?? []), ["(a,2)", "(b,2)", "(c,1)"])
         job.signal(SIGTERM)
         XCTAssertEqual(try job.waitForExit(timeout: .seconds(20)), 0, job.standardError)
@@ -70,11 +69,8 @@ final class WordCountCommandTests: XCTestCase {
         _ = try waitForBatch(job, timeout: .seconds(20)) { Set($0) == ["(x,2)", "(y,1)"] }
         // One second later the words have left the window: zero counts are filtered out.
         let seen = printedBatches(job.standardOutput).count
-        let deadline = ContinuousClock.now + .seconds(15)
-        var emptied = false
-        while ContinuousClock.now < deadline && !emptied {
-            emptied = printedBatches(job.standardOutput).dropFirst(seen).contains { $0.lines.isEmpty }
-            Thread.sleep(forTimeInterval: 0.05)
+        let emptied = job.waitForOutput(timeout: .seconds(15)) { output, _ in
+            printedBatches(output).dropFirst(seen).contains { $0.lines.isEmpty }
         }
         XCTAssertTrue(emptied, "a window after the words left prints no elements:\n\(job.standardOutput)")
         job.signal(SIGTERM)
