@@ -32,8 +32,8 @@ final class KafkaSinkProcessTests: XCTestCase {
         let second = try SluiceProcess(job)
         // Caught up: the batches of both runs read every record (each batch
         // logs `records=N`), and the second run is up (it handles SIGTERM).
-        let firstRead = Self.recordsRead(first.standardError)
-        guard second.waitForOutput(timeout: .seconds(60), { _, log in log.contains("running:") && firstRead + Self.recordsRead(log) >= records }) else {
+        let firstRead = SluiceProcess.recordsLogged(first.standardError)
+        guard second.waitForOutput(timeout: .seconds(60), { _, log in log.contains("running:") && firstRead + SluiceProcess.recordsLogged(log) >= records }) else {
             XCTFail("first run:\n\(first.standardError.suffix(3_000))\nsecond run:\n\(second.standardError.suffix(3_000))")
             throw TestFailure("the two runs did not read every record within 60 s")
         }
@@ -54,13 +54,5 @@ final class KafkaSinkProcessTests: XCTestCase {
         }
         XCTAssertEqual(latest.count, expected.count)
         XCTAssertEqual(latest.filter { expected[$0.key] != $0.value }.count, 0, "newest count per word equals the plain count")
-    }
-
-    /// Records of every batch a run logged (`records=N` in its progress lines).
-    private static func recordsRead(_ log: String) -> Int {
-        log.split(separator: "\n").reduce(0) { total, line in
-            guard let range = line.range(of: " records=") else { return total }
-            return total + (Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0)
-        }
     }
 }

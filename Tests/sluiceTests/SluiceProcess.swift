@@ -97,6 +97,15 @@ final class SluiceProcess: @unchecked Sendable {
         return locked(holds)
     }
 
+    /// Records of every batch a run logged (`records=N` in its progress
+    /// lines, logged at info level once the batch's outputs ran).
+    static func recordsLogged(_ log: String) -> Int {
+        log.split(separator: "\n").reduce(0) { total, line in
+            guard let range = line.range(of: " records=") else { return total }
+            return total + (Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0)
+        }
+    }
+
     /// Waits until standard output holds a line starting with `prefix` and returns it.
     func waitForLine(startingWith prefix: String, timeout: Duration) throws -> String {
         func line(_ process: SluiceProcess) -> Substring? {

@@ -72,7 +72,7 @@ struct WordCountCrashTest {
 
         let job = ["run", "wordcount", "--bootstrap", bootstrap, "--topic", "words", "--sink", sinkArgument,
                    "--job", Self.job, "--assign", "--interval", interval, "--max-rate-per-partition", "\(maxRatePerPartition)",
-                   "--log-level", "warning"]
+                   "--log-level", "info"]
 
         var random = SeededGenerator(seed: killSeed)
         var log: [String] = []
@@ -84,12 +84,10 @@ struct WordCountCrashTest {
             // land in the steady state, often inside a commit.
             var since = "start"
             if kill % 2 == 0 {
+                // A batch's progress line comes once its outputs, the commit
+                // among them, ran.
                 since = "first commit"
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline, runner.process.isRunning {
-                    if try await committedRecords() > before { break }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                _ = runner.waitForOutput(timeout: .seconds(60)) { _, log in SluiceProcess.recordsLogged(log) > 0 }
             }
             let delay = 0.15 + Double(random.below(1_200)) / 1_000
             try await Task.sleep(for: .milliseconds(Int(delay * 1_000)))  // the kill's random moment
@@ -103,12 +101,10 @@ struct WordCountCrashTest {
         XCTAssertGreaterThanOrEqual(log.count, 20, "at least 20 kills happened before the input ran out")
 
         // Let the last run finish the input, then stop it cleanly.
+        let committedBefore = try await committedRecords()
         let last = try SluiceProcess(job)
-        let deadline = ContinuousClock.now + .seconds(240)
-        while ContinuousClock.now < deadline && last.process.isRunning {
-            if try await committedRecords() >= records { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        // It starts at the committed offsets; its batches log what they read.
+        _ = last.waitForOutput(timeout: .seconds(240)) { _, log in committedBefore + SluiceProcess.recordsLogged(log) >= records }
         last.signal(SIGTERM)
         XCTAssertEqual(try last.waitForExit(timeout: .seconds(30)), 0, last.standardError)
         let committed = try await committedRecords()
