@@ -20,6 +20,8 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let eventContinuation: AsyncStream<KafkaConsumerEvent>.Continuation
+    /// Resumes whose wake-up request was answered (``wakeFetchers(of:)``).
+    let fetcherWakeups = Atomic<Int>(0)
 
     private struct State {
         var closed = false
@@ -356,12 +358,15 @@ public final class KafkaConsumer: Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "pause \(partitions)") }
     }
 
-    /// Fetches these paused partitions again.
+    /// Fetches these paused partitions again, at once: the threads that
+    /// fetch them are woken (librdkafka 2.0 alone acts on a resume only when
+    /// they next wake up, up to a second later; see `wakeFetchers(of:)`).
     public func resume(_ partitions: [KafkaTopicPartition]) throws {
         try checkOpen("resume")
         let list = try RDKafkaTopicPartitionList(partitions)
         let err = rd_kafka_resume_partitions(client.handle, list.pointer)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "resume \(partitions)") }
+        wakeFetchers(of: partitions)
     }
 
     /// The offset of the next record the consumer returns per partition, or

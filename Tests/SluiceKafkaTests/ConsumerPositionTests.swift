@@ -1,5 +1,5 @@
 import Foundation
-import SluiceKafka
+@testable import SluiceKafka
 import SluiceTesting
 import XCTest
 
@@ -129,6 +129,26 @@ final class ConsumerPositionTests: XCTestCase {
         records = try KafkaTestSupport.consume(consumer, count: 20, timeout: .seconds(10))
         XCTAssertEqual(records.map(\.offset), Array(0..<20))
         XCTAssertTrue(records.allSatisfy { $0.partition == 1 })
+    }
+
+    /// A resume wakes the threads that fetch the partitions (a ListOffsets
+    /// request, answered): librdkafka 2.0 alone acts on it only when they
+    /// next wake up, up to a second later with every partition paused. The
+    /// partitions then deliver from where they stopped, each record once.
+    func testResumeWakesTheFetchingThreads() throws {
+        let consumer = try consumer()
+        defer { try? consumer.close() }
+        let partitions = [KafkaTopicPartition(topic: topic, partition: 0), KafkaTopicPartition(topic: topic, partition: 1)]
+        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaStartOffset.beginning) }))
+        var records = try KafkaTestSupport.consume(consumer, count: 10, timeout: .seconds(10))
+        try consumer.pause(partitions)
+        XCTAssertEqual(consumer.fetcherWakeupCount, 0, "pausing wakes nothing")
+        try consumer.resume(partitions)
+        XCTAssertTrue(KafkaTestSupport.waitUntil(timeout: .seconds(10)) { consumer.fetcherWakeupCount == 1 },
+                      "the resume's wake-up request was not answered (\(consumer.fetcherWakeupCount))")
+        records += try KafkaTestSupport.consume(consumer, count: 40 - records.count, timeout: .seconds(10))
+        records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(300))
+        KafkaTestSupport.assertExactlyOnce(records, count: 40)
     }
 
     /// A pattern subscription picks up every matching topic (one group
