@@ -10,7 +10,9 @@ import SluiceKafkaStream
 /// (peak RSS per run); rounds alternate them. A second raw reader keeps
 /// every record it polled, as a batch holding the topic does, to show what
 /// holding the records costs the read; the word count runs again with
-/// `processesWhileReading` off, to show what counting while reading gains.
+/// `processesWhileReading` off, to show what counting while reading gains,
+/// and with a read-ahead smaller than a partition's share of the topic, to
+/// show reading through pauses and resumes.
 struct KafkaWordCountBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka-wordcount",
@@ -25,6 +27,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
     @Option(help: "Milliseconds between start() and the first batch time (the children's --lead-ms).") var leadMs: Int = 200
     @Option(help: "Also run the byte word count with backpressure and this initial rate (records/s for the input, Spark's spark.streaming.backpressure.initialRate); 0 skips it.") var initialRate: Double = 100_000
     @Flag(inversion: .prefixedNo, help: "Also run the byte word count with processesWhileReading off (operators wait until the batch's records all arrived).") var waitingForArrival = true
+    @Option(help: "Also run the byte word count with this read-ahead (maxBufferedRecordsPerPartition), below a partition's share of the topic, so the stream pauses and resumes its partitions while it reads; 0 skips it.") var smallBuffer: Int = 25_000
 
     func run() throws {
         printLoad()
@@ -45,6 +48,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
         if strings { apis.append("strings") }
         if initialRate > 0 { apis.append("bytes-backpressure") }
         if waitingForArrival { apis.append("bytes-waiting") }
+        if smallBuffer > 0 { apis.append("bytes-small-buffer") }
         var counted: [String: [ChildReport]] = [:]
         for round in 1...rounds {
             let read = try Run(ChildProcess.run(ChildProcess.selfPath, ["read"] + common + ["--count", "\(lines)"]), reader: "raw KafkaConsumer")
@@ -58,7 +62,12 @@ struct KafkaWordCountBenchmark: ParsableCommand {
                 + String(format: ", %.2f µs CPU a record, peak RSS %@", read.cpuMicrosecondsPerRecord, Format.megabytes(read.peakRSSBytes))
                 + String(format: " (keeping every record: %@ records/s)", Format.rate(keeping.recordsPerSecond))
             for api in apis {
-                let variant = api == "bytes-backpressure" ? ["--initial-rate", "\(initialRate)"] : api == "bytes-waiting" ? ["--waiting-for-arrival"] : []
+                let variant = switch api {
+                case "bytes-backpressure": ["--initial-rate", "\(initialRate)"]
+                case "bytes-waiting": ["--waiting-for-arrival"]
+                case "bytes-small-buffer": ["--buffered-records", "\(smallBuffer)"]
+                default: [String]()
+                }
                 let report = try ChildProcess.runSelf(
                     ["run-kafka-wordcount"] + common + ["--records", "\(lines)", "--interval-ms", "\(intervalMs)", "--lead-ms", "\(leadMs)",
                                                         "--api", api == "strings" ? api : "bytes"] + variant,
@@ -97,6 +106,7 @@ struct KafkaWordCountBenchmark: ParsableCommand {
             case "bytes": "countTokens (ByteString)"
             case "strings": "String split + reduceByKey"
             case "bytes-waiting": "countTokens, processesWhileReading off (counting starts once the batch's records all arrived)"
+            case "bytes-small-buffer": "countTokens, read-ahead of \(smallBuffer) records a partition (maxBufferedRecordsPerPartition; partitions paused and resumed while read)"
             default: String(format: "countTokens with backpressure, initial rate %.0f records/s (%.0f batches)",
                             initialRate, Measure.median(reports.map { $0["batches"] }))
             }
@@ -138,6 +148,7 @@ struct KafkaWordCountChild: AsyncParsableCommand {
     @Option(help: "Milliseconds between start() and the first batch time.") var leadMs: Double = 200
     @Option(help: "Backpressure with this initial rate (records/s); 0: no backpressure.") var initialRate: Double = 0
     @Flag(help: "StreamingConfiguration.processesWhileReading off.") var waitingForArrival = false
+    @Option(help: "KafkaSourceConfiguration.maxBufferedRecordsPerPartition; 0: its default.") var bufferedRecords: Int = 0
 
     func run() async throws {
         let execEpoch = Measure.processStartEpochMilliseconds() ?? Measure.epochMilliseconds()
@@ -151,6 +162,7 @@ struct KafkaWordCountChild: AsyncParsableCommand {
             subscription: .partitions((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) }),
             groupID: "bench-wordcount-\(getpid())")
         source.startingPosition = .earliest
+        if bufferedRecords > 0 { source.maxBufferedRecordsPerPartition = bufferedRecords }
         let stream = context.kafkaDirectStream(source)
         let outputs = OutputTally()
         if api == "strings" {
