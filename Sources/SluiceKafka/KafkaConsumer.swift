@@ -20,8 +20,10 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let eventContinuation: AsyncStream<KafkaConsumerEvent>.Continuation
-    /// Resumes whose wake-up request was answered (``wakeFetchers(of:)``).
+    /// Wake-up requests answered (``wakeFetchers(of:then:)``).
     let fetcherWakeups = Atomic<Int>(0)
+    /// When a poll wakes the fetching threads (``FetchWakePolicy``).
+    let fetchWake = Mutex(FetchWakePolicy())
 
     private struct State {
         var closed = false
@@ -271,10 +273,12 @@ public final class KafkaConsumer: Sendable {
         let capacity = max(1, maxRecords)
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
         defer { messages.deallocate() }
+        let queuedBefore = Int(rd_kafka_queue_length(queue))
         let count = rd_kafka_consume_batch_queue(queue, Int32(timeout.timeoutMilliseconds), messages, capacity)
         guard count >= 0 else {
             throw KafkaError(rd_kafka_last_error(), "fetch from \(client.bootstrapServers)")
         }
+        wakeFetchersIfBehind(queuedBefore: queuedBefore, polled: count)
         return try body(messages, count)
     }
 
