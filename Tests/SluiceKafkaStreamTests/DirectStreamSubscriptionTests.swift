@@ -1,7 +1,7 @@
 import Foundation
 import Sluice
 import SluiceKafka
-import SluiceKafkaStream
+@testable import SluiceKafkaStream
 import SluiceTesting
 import XCTest
 
@@ -17,14 +17,19 @@ final class DirectStreamSubscriptionTests: XCTestCase {
         try producer.close()
     }
 
-    /// Runs one batch at a time until `condition` holds on what was read (bounded in real time).
-    private func runUntil(_ driver: StreamTestDriver, _ collector: BatchCollector, within limit: Duration,
-                          _ condition: ([KafkaRecord]) -> Bool) async throws -> Bool {
+    /// Runs one batch at a time until `condition` holds on what was read
+    /// (bounded in real time). After an empty batch it waits for the fetch
+    /// thread to hold records (the group protocol and the metadata refresh
+    /// run in real time) instead of planning empty batches meanwhile.
+    private func runUntil(_ driver: StreamTestDriver, _ source: KafkaDirectSource, _ collector: BatchCollector,
+                          within limit: Duration, _ condition: ([KafkaRecord]) -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             try await driver.runBatches(1)
             if condition(collector.batches.flatMap(\.records)) { return true }
-            try await Task.sleep(for: .milliseconds(200))  // real time for the group protocol, not for a batch
+            if collector.batches.last?.records.isEmpty == true {
+                _ = await source.waitForFetchedRecords(timeout: deadline - ContinuousClock.now)
+            }
         }
         return false
     }
@@ -42,15 +47,16 @@ final class DirectStreamSubscriptionTests: XCTestCase {
         configuration.consumer = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: configuration.groupID)
         let driver = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
         let collector = BatchCollector()
-        try collector.attach(driver.context.kafkaDirectStream(configuration))
+        let source = KafkaDirectSource(configuration: configuration)
+        try collector.attach(driver.context.kafkaDirectStream(source))
         try driver.start()
 
-        let first = try await runUntil(driver, collector, within: .seconds(30)) { $0.filter { $0.topic == "\(prefix)-a" }.count == 20 }
+        let first = try await runUntil(driver, source, collector, within: .seconds(30)) { $0.filter { $0.topic == "\(prefix)-a" }.count == 20 }
         XCTAssertTrue(first, "the existing topic's 20 records arrive once the group assigns it")
 
         try cluster.createTopic("\(prefix)-b", partitions: 2)
         try produce(10, to: "\(prefix)-b", bootstrap: cluster.bootstrapServers)
-        let second = try await runUntil(driver, collector, within: .seconds(45)) { $0.filter { $0.topic == "\(prefix)-b" }.count == 10 }
+        let second = try await runUntil(driver, source, collector, within: .seconds(45)) { $0.filter { $0.topic == "\(prefix)-b" }.count == 10 }
         await driver.stop()
         XCTAssertTrue(second, "records of the topic created later arrive")
 
