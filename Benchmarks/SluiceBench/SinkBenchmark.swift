@@ -94,6 +94,7 @@ struct SinkBenchmark: ParsableCommand {
 struct NoopStore: ExactlyOnceStore {
     var description: String { "noop" }
     func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob { .empty }
+    func claim(job: String, owner: JobOwner) async throws -> OwnerClaim { OwnerClaim(epoch: nil, previousOwner: nil) }
     func commit(_ commit: BatchCommit) async throws {}
     func reset(job: String) async throws {}
 }
@@ -113,6 +114,10 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
 
     func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob {
         try await inner.recover(job: job, tables: tables)
+    }
+
+    func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
+        try await inner.claim(job: job, owner: owner)
     }
 
     func commit(_ commit: BatchCommit) async throws {

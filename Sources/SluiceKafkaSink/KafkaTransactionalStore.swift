@@ -88,6 +88,15 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         return recovered
     }
 
+    /// The Kafka store fences with its transactional id, per job: recovery
+    /// registers it (`initTransactions`), which fences an older producer of
+    /// the job on a real broker, and the fenced producer's next commit fails
+    /// with ``StreamingError/Code/fenced``. There is no owner epoch to carry.
+    /// (librdkafka's mock cluster does not emulate this fencing.)
+    public func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
+        OwnerClaim(epoch: nil, previousOwner: nil)
+    }
+
     public func commit(_ commit: BatchCommit) async throws {
         guard let session = session.withLock({ $0 }), session.job == commit.job else {
             throw StreamingError(code: .outputFailed, message: "\(description): commit for job '\(commit.job)' before its recovery")
@@ -120,6 +129,12 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
             } catch let error as KafkaError where error.requiresTransactionAbort {
                 try? producer.abortTransaction()
                 throw error
+            } catch let error as KafkaError where error.code == .producerFenced {
+                throw StreamingError(
+                    code: .fenced,
+                    message: "job '\(commit.job)': another producer registered the transactional id \(producer.configuration.transactionalID ?? "") "
+                        + "(another process took the job over): batch \(commit.batchTime) was not committed and this process stops",
+                    underlying: error)
             }
         }
     }

@@ -38,10 +38,15 @@ enum PostgresSchema {
             batch_time BIGINT NOT NULL, error TEXT NOT NULL, payload BYTEA NOT NULL,
             PRIMARY KEY(job, topic, "partition", "offset"))
         """,
+        """
+        CREATE TABLE IF NOT EXISTS sluice_owners(
+            job TEXT NOT NULL, task TEXT NOT NULL, epoch BIGINT NOT NULL, owner TEXT NOT NULL,
+            claimed_at BIGINT NOT NULL, committed_at BIGINT, PRIMARY KEY(job, task))
+        """,
     ]
 
     /// The tables keyed by job, which a reset empties for that job.
-    static let jobTables = ["sluice_jobs", "sluice_offsets", "sluice_state", "sluice_state_encodings", "sluice_dead_letters"]
+    static let jobTables = ["sluice_jobs", "sluice_offsets", "sluice_state", "sluice_state_encodings", "sluice_dead_letters", "sluice_owners"]
 
     /// Most bind parameters in one statement (the protocol allows 65,535).
     static let maximumBinds = 30_000

@@ -13,7 +13,10 @@ import Sluice
 /// `sluice_offsets(job, topic, partition, next_offset)`,
 /// `sluice_state(job, operator, key, value)`,
 /// `sluice_state_encodings(job, operator, encoding)`,
-/// `sluice_dead_letters(job, topic, partition, offset, batch_time, error, payload)`.
+/// `sluice_dead_letters(job, topic, partition, offset, batch_time, error, payload)`,
+/// `sluice_owners(job, task, epoch, owner, claimed_at, committed_at)`.
+/// Processes on many hosts may share the database: the owner epoch, checked
+/// in each commit's transaction, fences all but the latest claimant.
 ///
 /// One connection, used by one operation at a time. When it drops (the
 /// server restarted, say) a commit is tried again on a new connection with
@@ -85,6 +88,22 @@ public actor PostgresStore: ExactlyOnceStore {
             try await self.prepareSchema(connection)
             for table in tables { try await self.prepareResultTable(table, connection) }
             return try await self.readJob(job, connection)
+        }
+    }
+
+    public func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
+        try await transaction("claim of job '\(job)'") { connection in
+            try await self.prepareSchema(connection)
+            let previous = try await self.query(
+                "SELECT owner FROM sluice_owners WHERE job = $1 AND task = '' FOR UPDATE", [.text(job)], connection
+            ).first?.decode(String.self)
+            let epoch = try await self.query(
+                "INSERT INTO sluice_owners(job, task, epoch, owner, claimed_at) VALUES ($1, '', 1, $2, $3) "
+                    + "ON CONFLICT(job, task) DO UPDATE SET epoch = sluice_owners.epoch + 1, owner = excluded.owner, "
+                    + "claimed_at = excluded.claimed_at RETURNING epoch",
+                [.text(job), .text(owner.name), .integer(Self.now())], connection
+            ).first?.decode(Int64.self)
+            return OwnerClaim(epoch: epoch, previousOwner: previous)
         }
     }
 
@@ -333,6 +352,21 @@ public actor PostgresStore: ExactlyOnceStore {
     // MARK: Commit
 
     private func write(_ commit: BatchCommit, _ connection: PostgresConnection) async throws {
+        if let epoch = commit.ownerEpoch {
+            // The owner row stays locked until COMMIT: a claim waits for this
+            // transaction, and one that committed first leaves no row to update.
+            let held = try await query(
+                "UPDATE sluice_owners SET committed_at = $1 WHERE job = $2 AND task = '' AND epoch = $3 RETURNING epoch",
+                [.integer(Self.now()), .text(commit.job), .integer(epoch)], connection)
+            if held.isEmpty {
+                let holder = try await query(
+                    "SELECT owner, epoch FROM sluice_owners WHERE job = $1 AND task = ''", [.text(commit.job)], connection
+                ).first?.decode((String, Int64).self)
+                throw StreamingError.fenced(
+                    job: commit.job, batchTime: commit.batchTime, epoch: epoch,
+                    currentOwner: holder?.0, currentEpoch: holder?.1)
+            }
+        }
         for write in commit.writes {
             let table = write.table
             if case .replace = table.mode {
@@ -422,9 +456,12 @@ public actor PostgresStore: ExactlyOnceStore {
         try await execute(
             "INSERT INTO sluice_jobs(job, last_batch_time, committed_at) VALUES ($1, $2, $3) "
                 + "ON CONFLICT(job) DO UPDATE SET last_batch_time = excluded.last_batch_time, committed_at = excluded.committed_at",
-            [.text(commit.job), .integer(commit.batchTime.milliseconds), .integer(Int64(Date().timeIntervalSince1970 * 1000))],
+            [.text(commit.job), .integer(commit.batchTime.milliseconds), .integer(Self.now())],
             connection)
     }
+
+    /// Milliseconds since 1970, as the bookkeeping tables keep times.
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// A dead letter's position, its key in `sluice_dead_letters`.

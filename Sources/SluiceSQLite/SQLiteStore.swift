@@ -11,7 +11,12 @@ import Sluice
 /// `sluice_offsets(job, topic, partition, next_offset)`,
 /// `sluice_state(job, operator, key, value)`,
 /// `sluice_state_encodings(job, operator, encoding)`,
-/// `sluice_dead_letters(job, topic, partition, offset, batch_time, error, payload)`.
+/// `sluice_dead_letters(job, topic, partition, offset, batch_time, error, payload)`,
+/// `sluice_owners(job, task, epoch, owner, claimed_at, committed_at)` (the
+/// process that holds the job; `task` is empty for a whole job).
+///
+/// Processes on one host may share the file: SQLite serialises their
+/// transactions, and the owner epoch fences all but the latest claimant.
 public final class SQLiteStore: ExactlyOnceStore {
     public let path: String
     private let pool: DatabasePool
@@ -52,8 +57,35 @@ public final class SQLiteStore: ExactlyOnceStore {
         }
     }
 
+    public func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
+        try await pool.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT owner FROM sluice_owners WHERE job = ? AND task = ''", arguments: [job])
+            try db.execute(
+                sql: """
+                    INSERT INTO sluice_owners(job, task, epoch, owner, claimed_at) VALUES (?, '', 1, ?, ?)
+                    ON CONFLICT(job, task) DO UPDATE SET epoch = epoch + 1, owner = excluded.owner, claimed_at = excluded.claimed_at
+                    """,
+                arguments: [job, owner.name, Self.now()])
+            let epoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM sluice_owners WHERE job = ? AND task = ''", arguments: [job])
+            return OwnerClaim(epoch: epoch, previousOwner: previous)
+        }
+    }
+
     public func commit(_ commit: BatchCommit) async throws {
         try await pool.write { db in
+            if let epoch = commit.ownerEpoch {
+                // Write transactions are IMMEDIATE (GRDB's default): no
+                // claim can come between this check and the commit.
+                try db.execute(
+                    sql: "UPDATE sluice_owners SET committed_at = ? WHERE job = ? AND task = '' AND epoch = ?",
+                    arguments: [Self.now(), commit.job, epoch])
+                if db.changesCount == 0 {
+                    let holder = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM sluice_owners WHERE job = ? AND task = ''", arguments: [commit.job])
+                    throw StreamingError.fenced(
+                        job: commit.job, batchTime: commit.batchTime, epoch: epoch,
+                        currentOwner: holder?["owner"], currentEpoch: holder?["epoch"])
+                }
+            }
             for write in commit.writes { try Self.writeRows(write.table, write.rows, db) }
             let offsetStatement = try db.cachedStatement(sql: """
                 INSERT INTO sluice_offsets(job, topic, partition, next_offset) VALUES (?, ?, ?, ?)
@@ -93,15 +125,19 @@ public final class SQLiteStore: ExactlyOnceStore {
                     INSERT INTO sluice_jobs(job, last_batch_time, committed_at) VALUES (?, ?, ?)
                     ON CONFLICT(job) DO UPDATE SET last_batch_time = excluded.last_batch_time, committed_at = excluded.committed_at
                     """,
-                arguments: [commit.job, commit.batchTime.milliseconds, Int64(Date().timeIntervalSince1970 * 1000)])
+                arguments: [commit.job, commit.batchTime.milliseconds, Self.now()])
         }
     }
 
-    /// Deletes a job's offsets, state, dead letters and bookkeeping (not its
-    /// result table): the next start begins from the source's start position.
+    /// Milliseconds since 1970, as the bookkeeping tables keep times.
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Deletes a job's offsets, state, dead letters, owner and bookkeeping
+    /// (not its result table): the next start begins from the source's start
+    /// position, and a process still running the job is fenced.
     public func reset(job: String) throws {
         try pool.write { db in
-            for table in ["sluice_jobs", "sluice_offsets", "sluice_state", "sluice_state_encodings", "sluice_dead_letters"] {
+            for table in ["sluice_jobs", "sluice_offsets", "sluice_state", "sluice_state_encodings", "sluice_dead_letters", "sluice_owners"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE job = ?", arguments: [job])
             }
         }
@@ -130,6 +166,9 @@ public final class SQLiteStore: ExactlyOnceStore {
                 job TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL,
                 batch_time INTEGER NOT NULL, error TEXT NOT NULL, payload BLOB NOT NULL,
                 PRIMARY KEY(job, topic, partition, "offset"));
+            CREATE TABLE IF NOT EXISTS sluice_owners(
+                job TEXT NOT NULL, task TEXT NOT NULL, epoch INTEGER NOT NULL, owner TEXT NOT NULL,
+                claimed_at INTEGER NOT NULL, committed_at INTEGER, PRIMARY KEY(job, task));
             """)
     }
 

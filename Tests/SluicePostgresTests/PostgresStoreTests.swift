@@ -316,4 +316,39 @@ final class PostgresStoreTests: XCTestCase {
             XCTAssertFalse("\($0)".contains("topsecret"), "errors hide the password: \($0)")
         }
     }
+
+    /// Two processes on one database: the later claim fences the earlier
+    /// owner's commits, which leave nothing behind.
+    func testALaterClaimFencesTheEarlierOwner() async throws {
+        let url = try runningPostgresServer().makeDatabase("fencing")
+        let first = try PostgresStore(url: url)
+        let second = try PostgresStore(url: url)
+        _ = try await first.recover(job: "j", table: table)
+        let firstClaim = try await first.claim(job: "j", owner: JobOwner(name: "host-a pid 1"))
+        var mine = commit([("a", 1)], offsets: [SourceOffset(topic: "t", partition: 0, offset: 4)], state: noState, time: 1_000)
+        mine.ownerEpoch = firstClaim.epoch
+        try await first.commit(mine)
+
+        let secondClaim = try await second.claim(job: "j", owner: JobOwner(name: "host-b pid 2"))
+        XCTAssertEqual(secondClaim.previousOwner, "host-a pid 1")
+        var stale = commit([("a", 9)], offsets: [SourceOffset(topic: "t", partition: 0, offset: 8)], state: noState, time: 2_000)
+        stale.ownerEpoch = firstClaim.epoch
+        do {
+            try await first.commit(stale)
+            XCTFail("a commit of the earlier owner must be refused")
+        } catch let error as StreamingError {
+            XCTAssertEqual(error.code, .fenced)
+            XCTAssertTrue(error.message.contains("host-b pid 2"), error.message)
+        }
+        let recovered = try await second.recover(job: "j", table: table)
+        XCTAssertEqual(recovered.offsets, [SourceOffset(topic: "t", partition: 0, offset: 4)], "the fenced commit left nothing")
+        let counts = try await second.counts(table: "totals")
+        XCTAssertEqual(counts, ["a": 1])
+        stale.ownerEpoch = secondClaim.epoch
+        try await second.commit(stale)
+        let after = try await second.counts(table: "totals")
+        XCTAssertEqual(after, ["a": 9])
+        await first.close()
+        await second.close()
+    }
 }

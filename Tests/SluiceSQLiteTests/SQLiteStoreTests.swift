@@ -113,4 +113,43 @@ final class SQLiteStoreTests: XCTestCase {
         XCTAssertTrue(recovered.offsets.isEmpty)
         XCTAssertTrue(recovered.operators.isEmpty)
     }
+
+    /// Two processes on one file: the later claim fences the earlier
+    /// owner's commits, which leave nothing behind, and a reset fences too.
+    func testALaterClaimFencesTheEarlierOwner() async throws {
+        let path = directory.appendingPathComponent("f.db").path
+        let first = try SQLiteStore(path: path)
+        let second = try SQLiteStore(path: path)
+        _ = try await first.recover(job: "j", table: table)
+        let firstClaim = try await first.claim(job: "j", owner: JobOwner(name: "host-a pid 1"))
+        var mine = commit([("a", 1)], offsets: [SourceOffset(topic: "t", partition: 0, offset: 4)], state: EncodedStateDelta(upserts: [], deletes: []), time: 1_000)
+        mine.ownerEpoch = firstClaim.epoch
+        try await first.commit(mine)
+
+        let secondClaim = try await second.claim(job: "j", owner: JobOwner(name: "host-b pid 2"))
+        XCTAssertEqual(secondClaim.previousOwner, "host-a pid 1")
+        var stale = commit([("a", 9)], offsets: [SourceOffset(topic: "t", partition: 0, offset: 8)], state: EncodedStateDelta(upserts: [], deletes: []), time: 2_000)
+        stale.ownerEpoch = firstClaim.epoch
+        do {
+            try await first.commit(stale)
+            XCTFail("a commit of the earlier owner must be refused")
+        } catch let error as StreamingError {
+            XCTAssertEqual(error.code, .fenced)
+            XCTAssertTrue(error.message.contains("host-b pid 2"), error.message)
+        }
+        let recovered = try await second.recover(job: "j", table: table)
+        XCTAssertEqual(recovered.offsets, [SourceOffset(topic: "t", partition: 0, offset: 4)], "the fenced commit left nothing")
+        let counts = try second.read { db in try Int64.fetchAll(db, sql: "SELECT count FROM totals") }
+        XCTAssertEqual(counts, [1])
+
+        stale.ownerEpoch = secondClaim.epoch
+        try await second.commit(stale)
+        try second.reset(job: "j")
+        do {
+            try await second.commit(stale)
+            XCTFail("a reset job has no owner: its old owner is fenced")
+        } catch let error as StreamingError {
+            XCTAssertEqual(error.code, .fenced)
+        }
+    }
 }

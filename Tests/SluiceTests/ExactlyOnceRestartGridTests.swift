@@ -185,6 +185,8 @@ final class MemoryStore: ExactlyOnceStore {
         var encodings: [String: String] = [:]
         var state: [String: [[UInt8]: [UInt8]]] = [:]
         var commits: [Commit] = []
+        var ownerEpoch: Int64 = 0
+        var owner: String?
     }
 
     private let contents = Locked(Contents())
@@ -204,8 +206,23 @@ final class MemoryStore: ExactlyOnceStore {
         }
     }
 
-    func commit(_ commit: BatchCommit) async throws {
+    func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
         contents.withLock { contents in
+            defer {
+                contents.ownerEpoch += 1
+                contents.owner = owner.name
+            }
+            return OwnerClaim(epoch: contents.ownerEpoch + 1, previousOwner: contents.owner)
+        }
+    }
+
+    func commit(_ commit: BatchCommit) async throws {
+        try contents.withLock { contents in
+            if let epoch = commit.ownerEpoch, epoch != contents.ownerEpoch {
+                throw StreamingError.fenced(
+                    job: commit.job, batchTime: commit.batchTime, epoch: epoch,
+                    currentOwner: contents.owner, currentEpoch: contents.ownerEpoch)
+            }
             contents.lastBatchTime = commit.batchTime
             for offset in commit.offsets { contents.offsets["\(offset.topic)-\(offset.partition)"] = offset }
             for change in commit.stateChanges {
@@ -223,7 +240,7 @@ final class MemoryStore: ExactlyOnceStore {
 
     func reset(job: String) async throws {
         contents.withLock { contents in
-            contents = Contents(commits: contents.commits)
+            contents = Contents(commits: contents.commits, ownerEpoch: contents.ownerEpoch)
         }
     }
 

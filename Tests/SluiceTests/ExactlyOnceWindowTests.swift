@@ -15,6 +15,10 @@ import Testing
             Issue.record("recover should not be called")
             return .empty
         }
+        func claim(job: String, owner: JobOwner) async throws -> OwnerClaim {
+            Issue.record("claim should not be called")
+            return OwnerClaim(epoch: nil, previousOwner: nil)
+        }
         func commit(_ commit: BatchCommit) async throws { Issue.record("commit should not be called") }
         func reset(job: String) async throws {}
     }

@@ -29,6 +29,9 @@ public struct StreamingError: Error, CustomStringConvertible, Sendable {
         public static let stateIncompatible = Code("stateIncompatible")
         /// A file-system operation failed.
         public static let io = Code("io")
+        /// Another process claimed the job: this process may no longer
+        /// commit for it (see ``OwnerClaim``).
+        public static let fenced = Code("fenced")
     }
 
     public var code: Code

@@ -37,6 +37,12 @@ extension StreamingContext {
     /// types changed) throws, naming the operator.
     ///
     /// - Parameter job: the job's name; it keys offsets and state in the store.
+    /// The job runs in one process at a time: starting it claims it in the
+    /// store (``ExactlyOnceStore/claim(job:owner:)``), and a process that
+    /// held it before is fenced — its next commit fails with
+    /// ``StreamingError/Code/fenced`` and its context stops — so two
+    /// processes of one job never both commit.
+    ///
     /// - Throws: when an input cannot replay (a socket), when the context
     ///   already has an exactly-once output, or when recovery fails.
     public func saveExactlyOnce(to store: any ExactlyOnceStore, job: String, tables: [ExactlyOnceTable]) async throws {
@@ -122,6 +128,10 @@ enum ExactlyOnceOutput {
                 code: .invalidArgument,
                 message: "job '\(job)': the operator name '\(StoredBatchGrid.operatorName)' is reserved for the job's batch grid; name the operator otherwise")
         }
+        // Claimed first: a process still running the job is fenced from
+        // here on, so what recovery reads next is what it committed last.
+        let claim = try await store.claim(job: job, owner: .thisProcess)
+        graph.logger.info("job '\(job)': claimed in \(store.description)\(claim.epoch.map { " (claim \($0))" } ?? "")\(claim.previousOwner.map { ", held before by \($0)" } ?? "")")
         let recovered = try await store.recover(job: job, tables: tables.map(\.table))
         let advancers = graph.stateRegistry.advancers(ofNodes: Set(lineage.map(\.id)))
         let grid = StoredBatchGrid()
@@ -166,7 +176,7 @@ enum ExactlyOnceOutput {
             let offsets = ranges.map { SourceOffset(topic: $0.topic, partition: $0.partition, offset: $0.nextOffsetToCommit) }
             try await store.commit(BatchCommit(
                 job: job, batchTime: time, writes: writes, offsets: offsets,
-                stateChanges: changes, deadLetters: ledger.take(time)))
+                stateChanges: changes, deadLetters: ledger.take(time), ownerEpoch: claim.epoch))
             for state in states { state.markCommitted() }
             grid.markCommitted()
         }

@@ -12,12 +12,21 @@ public protocol ExactlyOnceStore: Sendable {
     /// what the job committed last, or an empty recovery for a new job.
     func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob
 
-    /// Commits one batch atomically; throws (and commits nothing) on failure.
+    /// Makes `owner` the job's owner: advances the job's owner epoch and
+    /// returns it, so that commits of an earlier owner fail (``OwnerClaim``).
+    /// An exactly-once output claims its job before it recovers it.
+    func claim(job: String, owner: JobOwner) async throws -> OwnerClaim
+
+    /// Commits one batch atomically; throws (and commits nothing) on
+    /// failure, and throws ``StreamingError/Code/fenced`` when the commit's
+    /// ``BatchCommit/ownerEpoch`` is no longer the job's.
+
     func commit(_ commit: BatchCommit) async throws
 
-    /// Forgets a job's offsets, state and dead letters (not its results):
-    /// its next start begins from the source's start position with empty
-    /// state. The way out when stored state no longer fits the job.
+    /// Forgets a job's offsets, state, dead letters and owner (not its
+    /// results): its next start begins from the source's start position
+    /// with empty state, and a process still running it is fenced. The way
+    /// out when stored state no longer fits the job.
     func reset(job: String) async throws
 }
 
@@ -69,11 +78,15 @@ public struct BatchCommit: Sendable {
     public var stateChanges: [OperatorStateChange]
     /// Records that could not be processed, stored with their position.
     public var deadLetters: [DeadLetter]
+    /// The committing owner's epoch (``OwnerClaim/epoch``); the store
+    /// refuses the commit when it is no longer the job's. nil: unchecked.
+    public var ownerEpoch: Int64?
 
     public init(
         job: String, batchTime: Time, writes: [TableWrite], offsets: [SourceOffset],
-        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = [], ownerEpoch: Int64? = nil
     ) {
+        self.ownerEpoch = ownerEpoch
         self.job = job
         self.batchTime = batchTime
         self.writes = writes
@@ -85,10 +98,10 @@ public struct BatchCommit: Sendable {
     /// A commit writing one table.
     public init(
         job: String, batchTime: Time, table: ResultTable, rows: [[ResultValue]], offsets: [SourceOffset],
-        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = [], ownerEpoch: Int64? = nil
     ) {
         self.init(job: job, batchTime: batchTime, writes: [TableWrite(table: table, rows: rows)], offsets: offsets,
-                  stateChanges: stateChanges, deadLetters: deadLetters)
+                  stateChanges: stateChanges, deadLetters: deadLetters, ownerEpoch: ownerEpoch)
     }
 
     /// The rows of the first table (commits of one table).

@@ -54,6 +54,9 @@ extension Scheduler {
                 try await ExecutingBatch.$contextID.withValue(contextID) {
                     try await output.run(batch.time, ranges)
                 }
+            } catch let error as StreamingError where error.code == .fenced {
+                // Another process took the job over: its own message says so.
+                throw error
             } catch let error as StreamingError where error.code == .sourceFailed {
                 // An input partition read while the batch ran (PartitionArrival)
                 // could not be read whole; outputs only see arrived partitions.
