@@ -13,7 +13,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             wordcount: running word totals in word_counts(word TEXT PRIMARY KEY, count INTEGER NOT NULL). \
             Results, offsets and state are committed in one transaction per batch; a restart resumes \
-            from the sink, so a kill at any moment loses and doubles nothing.
+            from the sink, so a kill at any moment loses and doubles nothing. \
+            A job runs in one process at a time: starting it again elsewhere takes it over, and the process \
+            that held it stops at its next commit with exit status 3, naming the process that holds it now.
             """
     )
 
@@ -77,6 +79,14 @@ struct RunCommand: AsyncParsableCommand {
         try await wordCount.define(on: context)
         try context.start()
         logger.info("job '\(jobName)' running: \(topic) → \(wordCount.sink); stop with Ctrl-C")
-        try await context.awaitTerminationOrSignal(signals, logger: logger)
+        do {
+            try await context.awaitTerminationOrSignal(signals, logger: logger)
+        } catch let error as StreamingError where error.code == .fenced {
+            logger.error("\(error.message)")
+            throw ExitCode(Self.fencedExitCode)
+        }
     }
+
+    /// The exit status of a process whose job another process took over.
+    static let fencedExitCode: Int32 = 3
 }
