@@ -95,7 +95,7 @@ struct NoopStore: ExactlyOnceStore {
     var description: String { "noop" }
     func recover(job: String, tables: [ResultTable]) async throws -> RecoveredJob { .empty }
     func claim(job: String, owner: JobOwner) async throws -> OwnerClaim { OwnerClaim(epoch: nil, previousOwner: nil) }
-    func commit(_ commit: BatchCommit) async throws {}
+    func commit(_ commit: BatchCommit) async throws -> CommitOutcome { CommitOutcome() }
     func reset(job: String) async throws {}
 }
 
@@ -120,9 +120,9 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
         try await inner.claim(job: job, owner: owner)
     }
 
-    func commit(_ commit: BatchCommit) async throws {
+    func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
         let start = Measure.now()
-        try await inner.commit(commit)
+        let outcome = try await inner.commit(commit)
         let elapsed = Measure.now() - start
         lock.withLock {
             seconds += elapsed
@@ -135,6 +135,7 @@ final class TimedStore: ExactlyOnceStore, @unchecked Sendable {
                 }
             }
         }
+        return outcome
     }
 
     func reset(job: String) async throws {

@@ -97,7 +97,8 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         OwnerClaim(epoch: nil, previousOwner: nil)
     }
 
-    public func commit(_ commit: BatchCommit) async throws {
+    @discardableResult
+    public func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
         guard let session = session.withLock({ $0 }), session.job == commit.job else {
             throw StreamingError(code: .outputFailed, message: "\(description): commit for job '\(commit.job)' before its recovery")
         }
@@ -137,6 +138,7 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
                     underlying: error)
             }
         }
+        return CommitOutcome()
     }
 
     /// The first table's rows go to the output topic; further tables' to

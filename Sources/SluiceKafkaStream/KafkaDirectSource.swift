@@ -62,6 +62,10 @@ public final class KafkaDirectSource: InputSource {
         /// The end each partition's leader gave when last asked (under
         /// read_committed, a last stable offset: the log's end is never below it).
         var askedEnds: [KafkaTopicPartition: Int64] = [:]
+        /// Set by the exactly-once output of a job split into tasks: opens
+        /// assigned partitions (their start offsets come from its store) and
+        /// closes revoked ones.
+        var taskHooks: TaskHooks?
     }
 
     let state = Mutex(State())
@@ -99,6 +103,13 @@ public final class KafkaDirectSource: InputSource {
     /// Offsets are replayable: the same range reads the same records.
     public var supportsReplay: Bool { true }
 
+    /// ``KafkaSourceConfiguration/partitionsAreTasks``.
+    public var partitionsAreTasks: Bool { configuration.partitionsAreTasks }
+
+    public func setTaskHooks(_ hooks: TaskHooks) {
+        state.withLock { $0.taskHooks = hooks }
+    }
+
     public func resume(from offsets: [SourceOffset]) {
         resume(from: Dictionary(
             offsets.map { (KafkaTopicPartition(topic: $0.topic, partition: $0.partition), $0.offset) },
@@ -132,7 +143,9 @@ public final class KafkaDirectSource: InputSource {
             try consumer.subscribe(pattern: pattern)
         case .partitions(let partitions):
             fetched.track(partitions)
-            let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, consumer: consumer) }
+            // Every partition from the first batch on.
+            let stored = try await openTasks(partitions, firstBatch: Time(milliseconds: .min))
+            let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, stored: stored, consumer: consumer) }
             try await KafkaBlocking.run { try consumer.assign(starts.mapValues { .offset($0) }) }
             state.withLock { $0.nextOffsets.merge(starts) { _, new in new } }
         }
@@ -145,7 +158,7 @@ public final class KafkaDirectSource: InputSource {
         if let failure { throw failure }
         guard let consumer, let offsetsClient else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
         if !pending.isEmpty {
-            try await startNewlyAssigned(Array(pending), consumer: consumer)
+            try await startNewlyAssigned(Array(pending), firstBatch: context.batchTime, consumer: consumer)
         }
         let starts = state.withLock { $0.nextOffsets }
         guard !starts.isEmpty else { return KafkaBatchPlan(offsetRanges: [], partitionLag: []) }
@@ -210,6 +223,7 @@ public final class KafkaDirectSource: InputSource {
         let deadline = ContinuousClock.now + configuration.readTimeout
         var partitions: [Partition<KafkaRecord>] = []
         partitions.reserveCapacity(ranges.count)
+        let tasks = ranges.map(TaskID.init)
         var readers: [Task<Void, Never>] = []
         for range in ranges {
             let arrival = PartitionArrival<KafkaRecord>()
@@ -247,7 +261,7 @@ public final class KafkaDirectSource: InputSource {
                 group.cancelAll()
             }
         }
-        return Batch(partitions: partitions)
+        return Batch(partitions: partitions, tasks: tasks)
     }
 
     public func stop() async {
@@ -352,8 +366,19 @@ public final class KafkaDirectSource: InputSource {
     /// Start offset of each partition: where planning stood when the group
     /// took it away (if it comes back), resumed, explicit, committed, else the
     /// beginning or end of the log. *Blocking*.
-    private func resolveStarts(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) throws -> [KafkaTopicPartition: Int64] {
-        let (resumed, atRevoke) = state.withLock { ($0.resumeOffsets, $0.positionsAtRevoke) }
+    ///
+    /// - Parameter stored: for a job split into tasks, the offsets its store
+    ///   holds for the partitions, which come first; where planning stood
+    ///   and offsets given at start do not count then (other processes may
+    ///   have committed the partitions since).
+    private func resolveStarts(
+        _ partitions: [KafkaTopicPartition], stored: [KafkaTopicPartition: Int64]?, consumer: KafkaConsumer
+    ) throws -> [KafkaTopicPartition: Int64] {
+        var (resumed, atRevoke) = state.withLock { ($0.resumeOffsets, $0.positionsAtRevoke) }
+        if let stored {
+            resumed = stored
+            atRevoke = [:]
+        }
         var explicit: [KafkaTopicPartition: Int64] = [:]
         if case .offsets(let offsets) = configuration.startingPosition { explicit = offsets }
         var starts: [KafkaTopicPartition: Int64] = [:]
@@ -379,10 +404,19 @@ public final class KafkaDirectSource: InputSource {
         return starts
     }
 
+    /// Opens the partitions as tasks when the stream has task hooks, and
+    /// returns the offsets the job's store holds for them; nil without hooks.
+    private func openTasks(_ partitions: [KafkaTopicPartition], firstBatch: Time) async throws -> [KafkaTopicPartition: Int64]? {
+        guard let hooks = state.withLock({ $0.taskHooks }) else { return nil }
+        let stored = try await hooks.open(partitions.map { TaskID(topic: $0.topic, partition: $0.partition) }, firstBatch)
+        return Dictionary(uniqueKeysWithValues: stored.map { (KafkaTopicPartition(topic: $0.key.topic, partition: $0.key.partition), $0.value) })
+    }
+
     /// Partitions the group just assigned: resolve their start and move the
     /// consumer there.
-    private func startNewlyAssigned(_ partitions: [KafkaTopicPartition], consumer: KafkaConsumer) async throws {
-        let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, consumer: consumer) }
+    private func startNewlyAssigned(_ partitions: [KafkaTopicPartition], firstBatch: Time, consumer: KafkaConsumer) async throws {
+        let stored = try await openTasks(partitions, firstBatch: firstBatch)
+        let starts = try await KafkaBlocking.run { [self] in try resolveStarts(partitions, stored: stored, consumer: consumer) }
         var started: [KafkaTopicPartition: Int64] = [:]
         for (partition, offset) in starts {
             do {
@@ -473,6 +507,7 @@ public final class KafkaDirectSource: InputSource {
                 state.logger.info("\(name): assigned \(partitions.map(\.description).joined(separator: ", "))")
             }
         case .revoked(let partitions), .lost(let partitions):
+            state.withLock { $0.taskHooks }?.close(partitions.map { TaskID(topic: $0.topic, partition: $0.partition) })
             fetched.untrack(partitions)
             paused.withLock { $0.subtract(partitions) }
             state.withLock { state in

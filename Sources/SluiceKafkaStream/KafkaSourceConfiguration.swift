@@ -62,6 +62,14 @@ public struct KafkaSourceConfiguration: Sendable {
     /// How often partition counts are checked, so new partitions join a
     /// subscription. Default: 5 s.
     public var partitionDiscoveryInterval: Duration = .seconds(5)
+    /// Whether each partition is a task (DESIGN.md, "Scale-out"): the topic
+    /// is keyed by the key the job keeps state by, so a key's records and
+    /// state live in one partition. Processes of the job then share the
+    /// partitions through the group, each committing and keeping the state
+    /// of its own. Keep false when the job's state keys are not the topic's
+    /// keys (repartition the stream instead): the job then runs in one
+    /// process at a time. Default: false.
+    public var partitionsAreTasks: Bool = false
     /// The underlying consumer's settings (session timeouts, fetch sizes,
     /// extra librdkafka properties). An assignment strategy left at Kafka's
     /// eager default becomes cooperative-sticky, so a rebalance only revokes

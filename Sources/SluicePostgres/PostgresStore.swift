@@ -107,11 +107,60 @@ public actor PostgresStore: ExactlyOnceStore {
         }
     }
 
-    public func commit(_ commit: BatchCommit) async throws {
-        for write in commit.writes { try write.table.validate() }
-        try await transaction("commit of batch \(commit.batchTime) of job '\(commit.job)'") { connection in
+    @discardableResult
+    public func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
+        for write in commit.writes + commit.tasks.flatMap(\.writes) { try write.table.validate() }
+        return try await transaction("commit of batch \(commit.batchTime) of job '\(commit.job)'") { connection in
             try await self.prepareSchema(connection)
-            try await self.write(commit, connection)
+            return try await self.write(commit, connection)
+        }
+    }
+
+    public func claim(job: String, tasks: [TaskID], owner: JobOwner) async throws -> [TaskID: Int64] {
+        try await transaction("claim of tasks of job '\(job)'") { connection in
+            try await self.prepareSchema(connection)
+            var epochs: [TaskID: Int64] = [:]
+            for task in tasks {
+                epochs[task] = try await self.query(
+                    "INSERT INTO sluice_owners(job, task, epoch, owner, claimed_at) VALUES ($1, $2, 1, $3, $4) "
+                        + "ON CONFLICT(job, task) DO UPDATE SET epoch = sluice_owners.epoch + 1, owner = excluded.owner, "
+                        + "claimed_at = excluded.claimed_at RETURNING epoch",
+                    [.text(job), .text(task.description), .text(owner.name), .integer(Self.now())], connection
+                ).first?.decode(Int64.self)
+            }
+            return epochs
+        }
+    }
+
+    public func recover(job: String, partitions: [TaskID], operators: [String]) async throws -> RecoveredJob {
+        try await transaction("recovery of tasks of job '\(job)'") { connection in
+            try await self.prepareSchema(connection)
+            var offsets: [SourceOffset] = []
+            for partition in partitions {
+                if let next = try await self.query(
+                    #"SELECT next_offset FROM sluice_offsets WHERE job = $1 AND topic = $2 AND "partition" = $3"#,
+                    [.text(job), .text(partition.topic), .integer(Int64(partition.partition))], connection
+                ).first?.decode(Int64.self) {
+                    offsets.append(SourceOffset(topic: partition.topic, partition: partition.partition, offset: next))
+                }
+            }
+            var recovered: [String: RecoveredOperatorState] = [:]
+            for name in operators {
+                guard let encoding = try await self.query(
+                    #"SELECT encoding FROM sluice_state_encodings WHERE job = $1 AND "operator" = $2"#, [.text(job), .text(name)], connection
+                ).first?.decode(String.self) else { continue }
+                var entries: [EncodedStateEntry] = []
+                for row in try await self.query(
+                    #"SELECT "key", "value" FROM sluice_state WHERE job = $1 AND "operator" = $2 ORDER BY "key""#, [.text(job), .text(name)], connection
+                ) {
+                    let (key, value) = try row.decode((ByteBuffer, ByteBuffer).self)
+                    entries.append(EncodedStateEntry(key: Array(key.readableBytesView), value: Array(value.readableBytesView)))
+                }
+                recovered[name] = RecoveredOperatorState(encoding: encoding, entries: entries)
+            }
+            let last = try await self.query("SELECT last_batch_time FROM sluice_jobs WHERE job = $1", [.text(job)], connection)
+                .first?.decode(Int64.self)
+            return RecoveredJob(lastBatchTime: last.map { Time(milliseconds: $0) }, offsets: offsets, operators: recovered)
         }
     }
 
@@ -351,23 +400,55 @@ public actor PostgresStore: ExactlyOnceStore {
 
     // MARK: Commit
 
-    private func write(_ commit: BatchCommit, _ connection: PostgresConnection) async throws {
-        if let epoch = commit.ownerEpoch {
-            // The owner row stays locked until COMMIT: a claim waits for this
-            // transaction, and one that committed first leaves no row to update.
-            let held = try await query(
-                "UPDATE sluice_owners SET committed_at = $1 WHERE job = $2 AND task = '' AND epoch = $3 RETURNING epoch",
-                [.integer(Self.now()), .text(commit.job), .integer(epoch)], connection)
-            if held.isEmpty {
-                let holder = try await query(
-                    "SELECT owner, epoch FROM sluice_owners WHERE job = $1 AND task = ''", [.text(commit.job)], connection
-                ).first?.decode((String, Int64).self)
-                throw StreamingError.fenced(
-                    job: commit.job, batchTime: commit.batchTime, epoch: epoch,
-                    currentOwner: holder?.0, currentEpoch: holder?.1)
-            }
+    private func write(_ commit: BatchCommit, _ connection: PostgresConnection) async throws -> CommitOutcome {
+        if let epoch = commit.ownerEpoch, try await !holds(job: commit.job, task: "", epoch: epoch, connection) {
+            let holder = try await query(
+                "SELECT owner, epoch FROM sluice_owners WHERE job = $1 AND task = ''", [.text(commit.job)], connection
+            ).first?.decode((String, Int64).self)
+            throw StreamingError.fenced(
+                job: commit.job, batchTime: commit.batchTime, epoch: epoch,
+                currentOwner: holder?.0, currentEpoch: holder?.1)
         }
-        for write in commit.writes {
+        try await write(
+            job: commit.job, batchTime: commit.batchTime, writes: commit.writes, offsets: commit.offsets,
+            stateChanges: commit.stateChanges, deadLetters: commit.deadLetters, connection)
+        var fenced: [FencedTask] = []
+        for section in commit.tasks {
+            guard try await holds(job: commit.job, task: section.task.description, epoch: section.epoch, connection) else {
+                let owner = try await query(
+                    "SELECT owner FROM sluice_owners WHERE job = $1 AND task = $2", [.text(commit.job), .text(section.task.description)], connection
+                ).first?.decode(String.self)
+                fenced.append(FencedTask(task: section.task, owner: owner))
+                continue
+            }
+            try await write(
+                job: commit.job, batchTime: commit.batchTime, writes: section.writes, offsets: section.offsets,
+                stateChanges: section.stateChanges, deadLetters: section.deadLetters, connection)
+        }
+        try await execute(
+            "INSERT INTO sluice_jobs(job, last_batch_time, committed_at) VALUES ($1, $2, $3) "
+                + "ON CONFLICT(job) DO UPDATE SET last_batch_time = excluded.last_batch_time, committed_at = excluded.committed_at",
+            [.text(commit.job), .integer(commit.batchTime.milliseconds), .integer(Self.now())],
+            connection)
+        return CommitOutcome(fenced: fenced)
+    }
+
+    /// Whether `epoch` is still the owner epoch of the job's `task` (empty:
+    /// the whole job). The owner row stays locked until COMMIT: a claim waits
+    /// for this transaction, and one that committed first leaves no row to update.
+    private func holds(job: String, task: String, epoch: Int64, _ connection: PostgresConnection) async throws -> Bool {
+        try await !query(
+            "UPDATE sluice_owners SET committed_at = $1 WHERE job = $2 AND task = $3 AND epoch = $4 RETURNING epoch",
+            [.integer(Self.now()), .text(job), .text(task), .integer(epoch)], connection
+        ).isEmpty
+    }
+
+    /// Writes one commit's (or one task section's) rows, offsets, state and dead letters.
+    private func write(
+        job: String, batchTime: Time, writes: [TableWrite], offsets: [SourceOffset],
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter], _ connection: PostgresConnection
+    ) async throws {
+        for write in writes {
             let table = write.table
             if case .replace = table.mode {
                 try await execute("DELETE FROM \(PostgresSchema.quoted(table.name))", [], connection)
@@ -385,24 +466,24 @@ public actor PostgresStore: ExactlyOnceStore {
         }
 
         try await executeChunked(
-            commit.offsets, width: 4, connection,
+            offsets, width: 4, connection,
             sql: {
                 #"INSERT INTO sluice_offsets(job, topic, "partition", next_offset) VALUES "#
                     + PostgresSchema.valuesList(rows: $0, width: 4)
                     + #" ON CONFLICT(job, topic, "partition") DO UPDATE SET next_offset = excluded.next_offset"#
             },
             bind: { offset, binds in
-                binds.append(commit.job)
+                binds.append(job)
                 binds.append(offset.topic)
                 binds.append(offset.partition)
                 binds.append(offset.offset)
             })
 
-        for change in commit.stateChanges {
+        for change in stateChanges {
             try await execute(
                 #"INSERT INTO sluice_state_encodings(job, "operator", encoding) VALUES ($1, $2, $3) "#
                     + #"ON CONFLICT(job, "operator") DO UPDATE SET encoding = excluded.encoding"#,
-                [.text(commit.job), .text(change.name), .text(change.encoding)], connection)
+                [.text(job), .text(change.name), .text(change.encoding)], connection)
             // A key both set and deleted in one delta: the delete wins, as in SQLiteStore (deletes run last).
             var upserts: [[UInt8]: [UInt8]] = [:]
             var order: [[UInt8]] = []
@@ -411,7 +492,7 @@ public actor PostgresStore: ExactlyOnceStore {
             }
             if !order.isEmpty {
                 var binds = PostgresBindings(capacity: 4)
-                binds.append(commit.job)
+                binds.append(job)
                 binds.append(change.name)
                 binds.append(order.map { ByteBuffer(bytes: $0) })
                 binds.append(order.map { ByteBuffer(bytes: upserts[$0] ?? []) })
@@ -422,7 +503,7 @@ public actor PostgresStore: ExactlyOnceStore {
             }
             if !change.delta.deletes.isEmpty {
                 var binds = PostgresBindings(capacity: 3)
-                binds.append(commit.job)
+                binds.append(job)
                 binds.append(change.name)
                 binds.append(change.delta.deletes.map { ByteBuffer(bytes: $0) })
                 try await execute(#"DELETE FROM sluice_state WHERE job = $1 AND "operator" = $2 AND "key" = ANY($3::BYTEA[])"#,
@@ -432,7 +513,7 @@ public actor PostgresStore: ExactlyOnceStore {
 
         var letters: [DeadLetter] = []
         var seen = Set<DeadLetterKey>()
-        for letter in commit.deadLetters.reversed() where seen.insert(DeadLetterKey(letter)).inserted {
+        for letter in deadLetters.reversed() where seen.insert(DeadLetterKey(letter)).inserted {
             letters.append(letter)
         }
         try await executeChunked(
@@ -444,20 +525,14 @@ public actor PostgresStore: ExactlyOnceStore {
                     + "error = excluded.error, payload = excluded.payload"
             },
             bind: { letter, binds in
-                binds.append(commit.job)
+                binds.append(job)
                 binds.append(letter.topic)
                 binds.append(letter.partition)
                 binds.append(letter.offset)
-                binds.append(commit.batchTime.milliseconds)
+                binds.append(batchTime.milliseconds)
                 binds.append(letter.error)
                 binds.append(bytes: letter.payload)
             })
-
-        try await execute(
-            "INSERT INTO sluice_jobs(job, last_batch_time, committed_at) VALUES ($1, $2, $3) "
-                + "ON CONFLICT(job) DO UPDATE SET last_batch_time = excluded.last_batch_time, committed_at = excluded.committed_at",
-            [.text(commit.job), .integer(commit.batchTime.milliseconds), .integer(Self.now())],
-            connection)
     }
 
     /// Milliseconds since 1970, as the bookkeeping tables keep times.

@@ -71,54 +71,73 @@ public final class SQLiteStore: ExactlyOnceStore {
         }
     }
 
-    public func commit(_ commit: BatchCommit) async throws {
+    public func claim(job: String, tasks: [TaskID], owner: JobOwner) async throws -> [TaskID: Int64] {
         try await pool.write { db in
-            if let epoch = commit.ownerEpoch {
-                // Write transactions are IMMEDIATE (GRDB's default): no
-                // claim can come between this check and the commit.
+            var epochs: [TaskID: Int64] = [:]
+            for task in tasks {
                 try db.execute(
-                    sql: "UPDATE sluice_owners SET committed_at = ? WHERE job = ? AND task = '' AND epoch = ?",
-                    arguments: [Self.now(), commit.job, epoch])
-                if db.changesCount == 0 {
-                    let holder = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM sluice_owners WHERE job = ? AND task = ''", arguments: [commit.job])
-                    throw StreamingError.fenced(
-                        job: commit.job, batchTime: commit.batchTime, epoch: epoch,
-                        currentOwner: holder?["owner"], currentEpoch: holder?["epoch"])
+                    sql: """
+                        INSERT INTO sluice_owners(job, task, epoch, owner, claimed_at) VALUES (?, ?, 1, ?, ?)
+                        ON CONFLICT(job, task) DO UPDATE SET epoch = epoch + 1, owner = excluded.owner, claimed_at = excluded.claimed_at
+                        """,
+                    arguments: [job, task.description, owner.name, Self.now()])
+                epochs[task] = try Int64.fetchOne(
+                    db, sql: "SELECT epoch FROM sluice_owners WHERE job = ? AND task = ?", arguments: [job, task.description])
+            }
+            return epochs
+        }
+    }
+
+    public func recover(job: String, partitions: [TaskID], operators: [String]) async throws -> RecoveredJob {
+        try await pool.read { db in
+            var offsets: [SourceOffset] = []
+            for partition in partitions {
+                if let next = try Int64.fetchOne(
+                    db, sql: "SELECT next_offset FROM sluice_offsets WHERE job = ? AND topic = ? AND partition = ?",
+                    arguments: [job, partition.topic, Int64(partition.partition)]) {
+                    offsets.append(SourceOffset(topic: partition.topic, partition: partition.partition, offset: next))
                 }
             }
-            for write in commit.writes { try Self.writeRows(write.table, write.rows, db) }
-            let offsetStatement = try db.cachedStatement(sql: """
-                INSERT INTO sluice_offsets(job, topic, partition, next_offset) VALUES (?, ?, ?, ?)
-                ON CONFLICT(job, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
-                """)
-            for offset in commit.offsets {
-                try offsetStatement.execute(arguments: [commit.job, offset.topic, Int64(offset.partition), offset.offset])
+            var recovered: [String: RecoveredOperatorState] = [:]
+            for name in operators {
+                guard let encoding = try String.fetchOne(
+                    db, sql: "SELECT encoding FROM sluice_state_encodings WHERE job = ? AND operator = ?", arguments: [job, name])
+                else { continue }
+                let entries = try Row.fetchAll(
+                    db, sql: "SELECT key, value FROM sluice_state WHERE job = ? AND operator = ?", arguments: [job, name]
+                ).map { EncodedStateEntry(key: Array(($0["key"] as Data?) ?? Data()), value: Array(($0["value"] as Data?) ?? Data())) }
+                recovered[name] = RecoveredOperatorState(encoding: encoding, entries: entries)
             }
-            let upsertState = try db.cachedStatement(sql: """
-                INSERT INTO sluice_state(job, operator, key, value) VALUES (?, ?, ?, ?)
-                ON CONFLICT(job, operator, key) DO UPDATE SET value = excluded.value
-                """)
-            let deleteState = try db.cachedStatement(sql: "DELETE FROM sluice_state WHERE job = ? AND operator = ? AND key = ?")
-            let encodingStatement = try db.cachedStatement(sql: """
-                INSERT INTO sluice_state_encodings(job, operator, encoding) VALUES (?, ?, ?)
-                ON CONFLICT(job, operator) DO UPDATE SET encoding = excluded.encoding
-                """)
-            for change in commit.stateChanges {
-                try encodingStatement.execute(arguments: [commit.job, change.name, change.encoding])
-                for entry in change.delta.upserts {
-                    try upsertState.execute(arguments: [commit.job, change.name, Data(entry.key), Data(entry.value)])
-                }
-                for key in change.delta.deletes {
-                    try deleteState.execute(arguments: [commit.job, change.name, Data(key)])
-                }
+            let last = try Int64.fetchOne(db, sql: "SELECT last_batch_time FROM sluice_jobs WHERE job = ?", arguments: [job])
+            return RecoveredJob(lastBatchTime: last.map { Time(milliseconds: $0) }, offsets: offsets, operators: recovered)
+        }
+    }
+
+    @discardableResult
+    public func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
+        try await pool.write { db in
+            // Write transactions are IMMEDIATE (GRDB's default): no claim can
+            // come between an owner check and the commit.
+            if let epoch = commit.ownerEpoch, try !Self.holds(job: commit.job, task: "", epoch: epoch, db) {
+                let holder = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM sluice_owners WHERE job = ? AND task = ''", arguments: [commit.job])
+                throw StreamingError.fenced(
+                    job: commit.job, batchTime: commit.batchTime, epoch: epoch,
+                    currentOwner: holder?["owner"], currentEpoch: holder?["epoch"])
             }
-            let deadLetter = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO sluice_dead_letters(job, topic, partition, "offset", batch_time, error, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            for letter in commit.deadLetters {
-                try deadLetter.execute(arguments: [commit.job, letter.topic, Int64(letter.partition), letter.offset,
-                                                   commit.batchTime.milliseconds, letter.error, Data(letter.payload)])
+            try Self.write(
+                job: commit.job, batchTime: commit.batchTime, writes: commit.writes, offsets: commit.offsets,
+                stateChanges: commit.stateChanges, deadLetters: commit.deadLetters, db)
+            var fenced: [FencedTask] = []
+            for section in commit.tasks {
+                guard try Self.holds(job: commit.job, task: section.task.description, epoch: section.epoch, db) else {
+                    let owner = try String.fetchOne(
+                        db, sql: "SELECT owner FROM sluice_owners WHERE job = ? AND task = ?", arguments: [commit.job, section.task.description])
+                    fenced.append(FencedTask(task: section.task, owner: owner))
+                    continue
+                }
+                try Self.write(
+                    job: commit.job, batchTime: commit.batchTime, writes: section.writes, offsets: section.offsets,
+                    stateChanges: section.stateChanges, deadLetters: section.deadLetters, db)
             }
             try db.execute(
                 sql: """
@@ -126,6 +145,57 @@ public final class SQLiteStore: ExactlyOnceStore {
                     ON CONFLICT(job) DO UPDATE SET last_batch_time = excluded.last_batch_time, committed_at = excluded.committed_at
                     """,
                 arguments: [commit.job, commit.batchTime.milliseconds, Self.now()])
+            return CommitOutcome(fenced: fenced)
+        }
+    }
+
+    /// Whether `epoch` is still the owner epoch of the job's `task` (empty:
+    /// the whole job); notes the commit time when it is.
+    private static func holds(job: String, task: String, epoch: Int64, _ db: Database) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE sluice_owners SET committed_at = ? WHERE job = ? AND task = ? AND epoch = ?",
+            arguments: [now(), job, task, epoch])
+        return db.changesCount > 0
+    }
+
+    /// Writes one commit's (or one task section's) rows, offsets, state and dead letters.
+    private static func write(
+        job: String, batchTime: Time, writes: [TableWrite], offsets: [SourceOffset],
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter], _ db: Database
+    ) throws {
+        for write in writes { try writeRows(write.table, write.rows, db) }
+        let offsetStatement = try db.cachedStatement(sql: """
+            INSERT INTO sluice_offsets(job, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+            ON CONFLICT(job, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+            """)
+        for offset in offsets {
+            try offsetStatement.execute(arguments: [job, offset.topic, Int64(offset.partition), offset.offset])
+        }
+        let upsertState = try db.cachedStatement(sql: """
+            INSERT INTO sluice_state(job, operator, key, value) VALUES (?, ?, ?, ?)
+            ON CONFLICT(job, operator, key) DO UPDATE SET value = excluded.value
+            """)
+        let deleteState = try db.cachedStatement(sql: "DELETE FROM sluice_state WHERE job = ? AND operator = ? AND key = ?")
+        let encodingStatement = try db.cachedStatement(sql: """
+            INSERT INTO sluice_state_encodings(job, operator, encoding) VALUES (?, ?, ?)
+            ON CONFLICT(job, operator) DO UPDATE SET encoding = excluded.encoding
+            """)
+        for change in stateChanges {
+            try encodingStatement.execute(arguments: [job, change.name, change.encoding])
+            for entry in change.delta.upserts {
+                try upsertState.execute(arguments: [job, change.name, Data(entry.key), Data(entry.value)])
+            }
+            for key in change.delta.deletes {
+                try deleteState.execute(arguments: [job, change.name, Data(key)])
+            }
+        }
+        let deadLetter = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO sluice_dead_letters(job, topic, partition, "offset", batch_time, error, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for letter in deadLetters {
+            try deadLetter.execute(arguments: [job, letter.topic, Int64(letter.partition), letter.offset,
+                                               batchTime.milliseconds, letter.error, Data(letter.payload)])
         }
     }
 

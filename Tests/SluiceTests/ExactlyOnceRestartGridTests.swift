@@ -216,7 +216,7 @@ final class MemoryStore: ExactlyOnceStore {
         }
     }
 
-    func commit(_ commit: BatchCommit) async throws {
+    func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
         try contents.withLock { contents in
             if let epoch = commit.ownerEpoch, epoch != contents.ownerEpoch {
                 throw StreamingError.fenced(
@@ -235,6 +235,7 @@ final class MemoryStore: ExactlyOnceStore {
                 tables[write.table.name] = multiset(write.rows.map { $0.map(\.description).joined(separator: ",") })
             }
             contents.commits.append(Commit(time: commit.batchTime, until: commit.offsets.first?.offset ?? 0, tables: tables))
+            return CommitOutcome()
         }
     }
 

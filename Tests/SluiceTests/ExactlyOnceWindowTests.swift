@@ -19,7 +19,10 @@ import Testing
             Issue.record("claim should not be called")
             return OwnerClaim(epoch: nil, previousOwner: nil)
         }
-        func commit(_ commit: BatchCommit) async throws { Issue.record("commit should not be called") }
+        func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
+            Issue.record("commit should not be called")
+            return CommitOutcome()
+        }
         func reset(job: String) async throws {}
     }
 

@@ -8,16 +8,37 @@
 /// but the same for a given process and input whatever the thread timing.
 public struct Batch<Element: Sendable>: Sendable {
     public var partitions: [Partition<Element>]
+    /// The task of each partition, for an input whose partitions are tasks
+    /// (``InputSource/partitionsAreTasks``); nil otherwise. Operators do not
+    /// carry it: a job split into tasks computes each task's batch apart.
+    public var tasks: [TaskID]?
 
     @inlinable
     public init(partitions: [Partition<Element>]) {
         self.partitions = partitions
+        self.tasks = nil
+    }
+
+    /// A batch of an input whose partitions are tasks: `tasks[i]` is the
+    /// task of `partitions[i]`.
+    public init(partitions: [Partition<Element>], tasks: [TaskID]) {
+        precondition(partitions.count == tasks.count, "one task per partition")
+        self.partitions = partitions
+        self.tasks = tasks
+    }
+
+    /// The partitions of `task` (an empty batch when it has none).
+    func restricted(to task: TaskID) -> Batch<Element> {
+        guard let tasks else { return self }
+        let own = zip(partitions, tasks).filter { $0.1 == task }.map(\.0)
+        return own.isEmpty ? .empty : Batch(partitions: own, tasks: Array(repeating: task, count: own.count))
     }
 
     /// A batch of one materialised partition.
     @inlinable
     public init(_ elements: [Element]) {
         partitions = [Partition(elements)]
+        tasks = nil
     }
 
     /// A batch that splits `elements` into `count` contiguous partitions
@@ -32,6 +53,7 @@ public struct Batch<Element: Sendable>: Sendable {
             parts.append(Partition(Array(elements[lower..<upper])))
         }
         partitions = parts
+        tasks = nil
     }
 
     /// The empty batch (one empty partition).
@@ -77,7 +99,9 @@ public struct Batch<Element: Sendable>: Sendable {
         var arrived: [Partition<Element>] = []
         arrived.reserveCapacity(partitions.count)
         for partition in partitions { arrived.append(try await partition.arrived()) }
-        return Batch(partitions: arrived)
+        var batch = Batch(partitions: arrived)
+        batch.tasks = tasks
+        return batch
     }
 
     /// The batch with every partition evaluated, in parallel.
@@ -85,7 +109,9 @@ public struct Batch<Element: Sendable>: Sendable {
     public func materialized() async -> Batch<Element> {
         if partitions.allSatisfy(\.isMaterialized) { return self }
         let parts = await Parallel.map(partitions) { $0.materialized() }
-        return Batch(partitions: parts)
+        var batch = Batch(partitions: parts)
+        batch.tasks = tasks
+        return batch
     }
 
     @inlinable

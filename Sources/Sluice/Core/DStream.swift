@@ -21,9 +21,9 @@ public final class DStream<Element: Sendable>: Sendable {
         pieceUse: PieceUse = .whole,
         parentRememberExtra: Duration = .zero,
         validate: (@Sendable (Duration) -> String?)? = nil,
+        memo: BatchMemo<Element> = BatchMemo<Element>(),
         compute: @escaping @Sendable (Time) async throws -> Batch<Element>?
     ) {
-        let memo = BatchMemo<Element>()
         self.memo = memo
         self.compute = compute
         self.node = StreamNode(

@@ -16,6 +16,9 @@ final class StreamGraph: Sendable {
     let stateRegistry = StateRegistry()
     /// Records that failed a transform, per batch, for the exactly-once layer.
     let deadLetters = DeadLetterLedger()
+    /// What operators keep per task besides their states.
+    @usableFromInline
+    let perTaskValues = PerTaskRegistry()
 
     private struct State {
         var frozen = false

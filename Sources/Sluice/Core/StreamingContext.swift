@@ -96,10 +96,15 @@ public final class StreamingContext: Sendable {
     /// an output to it throws.
     public func inputStream<Source: InputSource>(_ source: Source) -> DStream<Source.Element> {
         graph.addInput { id in
+            // The batch is read once for the whole job; a task's batch is
+            // that batch's partitions of the task.
+            let memo = BatchMemo<Source.Element>()
             let stream = DStream<Source.Element>(
-                name: source.name, graph: graph, slideDuration: batchInterval, parents: [], inputID: id
-            ) { _ in nil }
-            let memo = stream.memo
+                name: source.name, graph: graph, slideDuration: batchInterval, parents: [], inputID: id, memo: memo
+            ) { time in
+                guard let task = TaskScope.current, let whole = memo.get(time, task: nil) else { return nil }
+                return whole.restricted(to: task.task)
+            }
             let graph = self.graph
             let input = RegisteredInput(
                 id: id, name: source.name, node: stream.node,
@@ -113,7 +118,7 @@ public final class StreamingContext: Sendable {
                             if batch.isArriving && graph.readsOnce(id) {
                                 batch = Batch(partitions: batch.partitions.map { $0.releasingPiecesOnceRead() })
                             }
-                            memo.set(context.batchTime, batch)
+                            memo.set(context.batchTime, task: nil, batch)
                             if let count = plan.recordCount { return count }
                             // Arriving partitions are not waited for here.
                             return batch.isArriving ? batch.knownCount : batch.count()
@@ -121,7 +126,9 @@ public final class StreamingContext: Sendable {
                 },
                 stop: { await source.stop() },
                 supportsReplay: source.supportsReplay,
-                resume: { source.resume(from: $0) })
+                resume: { source.resume(from: $0) },
+                partitionsAreTasks: source.partitionsAreTasks,
+                setTaskHooks: { source.setTaskHooks($0) })
             return (input, stream)
         }
     }

@@ -121,6 +121,9 @@ enum ExactlyOnceOutput {
                     + "read from Kafka (kafkaDirectStream), or use an at-least-once output such as foreachBatch")
         }
         try graph.stateRegistry.claimExactlyOnce(job: job)
+        if inputs.contains(where: \.partitionsAreTasks) {
+            return try await registerTasks(graph: graph, store: store, job: job, tables: tables, lineage: lineage, inputs: inputs)
+        }
 
         let states = graph.stateRegistry.states(ofNodes: Set(lineage.map(\.id)))
         if states.contains(where: { $0.name == StoredBatchGrid.operatorName }) {
@@ -159,11 +162,7 @@ enum ExactlyOnceOutput {
             var writes: [TableWrite] = []
             for table in tables {
                 let rows = try await table.rows(time)
-                if let bad = rows.first(where: { $0.count != table.table.columns.count }) {
-                    throw StreamingError(
-                        code: .outputFailed,
-                        message: "job '\(job)': a row for table '\(table.table.name)' has \(bad.count) values, the table has \(table.table.columns.count) columns")
-                }
+                try checkRows(rows, of: table, job: job)
                 writes.append(TableWrite(table: table.table, rows: rows))
             }
             // Windows sliding by more than a batch take this batch in now,
@@ -192,8 +191,8 @@ extension PersistentOperatorState {
     /// - Throws: `stateIncompatible` naming the operator when the stored
     ///   encoding is not this state's.
     @discardableResult
-    func restore(from recovered: RecoveredJob, job: String, store: any ExactlyOnceStore) throws -> Bool {
-        guard let stored = recovered.operators[name] else {
+    func restore(from recovered: RecoveredJob, storedName: String? = nil, job: String, store: any ExactlyOnceStore) throws -> Bool {
+        guard let stored = recovered.operators[storedName ?? name] else {
             beginChangeTracking(includeExisting: true)
             return false
         }

@@ -21,7 +21,22 @@ public protocol ExactlyOnceStore: Sendable {
     /// failure, and throws ``StreamingError/Code/fenced`` when the commit's
     /// ``BatchCommit/ownerEpoch`` is no longer the job's.
 
-    func commit(_ commit: BatchCommit) async throws
+    /// A commit with task sections (``BatchCommit/tasks``) writes each
+    /// section only if its epoch is still the task's, and reports the
+    /// sections it left out.
+    @discardableResult
+    func commit(_ commit: BatchCommit) async throws -> CommitOutcome
+
+    /// Claims tasks of `job` for `owner` (a job split into tasks): advances
+    /// each task's owner epoch and returns it. Commits of a task's earlier
+    /// owner are left out from then on.
+    func claim(job: String, tasks: [TaskID], owner: JobOwner) async throws -> [TaskID: Int64]
+
+    /// What `job` committed for some of its partitions and operators: the
+    /// next offset of each of `partitions` (those the store has), and the
+    /// state of each operator in `operators` (stored names; those the store
+    /// has). Used when tasks move to this process.
+    func recover(job: String, partitions: [TaskID], operators: [String]) async throws -> RecoveredJob
 
     /// Forgets a job's offsets, state, dead letters and owner (not its
     /// results): its next start begins from the source's start position
@@ -31,6 +46,18 @@ public protocol ExactlyOnceStore: Sendable {
 }
 
 extension ExactlyOnceStore {
+    /// Stores that keep a job in one process only.
+    public func claim(job: String, tasks: [TaskID], owner: JobOwner) async throws -> [TaskID: Int64] {
+        throw StreamingError(
+            code: .invalidArgument,
+            message: "\(description) keeps a job in one process: it cannot split job '\(job)' into tasks; "
+                + "use the SQLite or PostgreSQL store, or run the job without a repartition")
+    }
+
+    public func recover(job: String, partitions: [TaskID], operators: [String]) async throws -> RecoveredJob {
+        throw StreamingError(code: .invalidArgument, message: "\(description) cannot recover tasks of job '\(job)'")
+    }
+
     /// ``recover(job:tables:)`` for a job writing one table.
     public func recover(job: String, table: ResultTable) async throws -> RecoveredJob {
         try await recover(job: job, tables: [table])
@@ -81,12 +108,17 @@ public struct BatchCommit: Sendable {
     /// The committing owner's epoch (``OwnerClaim/epoch``); the store
     /// refuses the commit when it is no longer the job's. nil: unchecked.
     public var ownerEpoch: Int64?
+    /// The tasks' sections, for a job split into tasks; each is written or
+    /// left out on its own (``TaskCommit``).
+    public var tasks: [TaskCommit] = []
 
     public init(
         job: String, batchTime: Time, writes: [TableWrite], offsets: [SourceOffset],
-        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = [], ownerEpoch: Int64? = nil
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = [], ownerEpoch: Int64? = nil,
+        tasks: [TaskCommit] = []
     ) {
         self.ownerEpoch = ownerEpoch
+        self.tasks = tasks
         self.job = job
         self.batchTime = batchTime
         self.writes = writes
@@ -109,6 +141,54 @@ public struct BatchCommit: Sendable {
         get { writes.first?.rows ?? [] }
         set { if writes.isEmpty { return }; writes[0].rows = newValue }
     }
+}
+
+/// One task's part of a batch's commit: written only if `epoch` is still
+/// the task's owner epoch in the store, all of it or nothing.
+public struct TaskCommit: Sendable {
+    public var task: TaskID
+    public var epoch: Int64
+    public var writes: [TableWrite]
+    /// The until-offset of the task's range(s).
+    public var offsets: [SourceOffset]
+    public var stateChanges: [OperatorStateChange]
+    public var deadLetters: [DeadLetter]
+
+    public init(
+        task: TaskID, epoch: Int64, writes: [TableWrite], offsets: [SourceOffset],
+        stateChanges: [OperatorStateChange], deadLetters: [DeadLetter] = []
+    ) {
+        self.task = task
+        self.epoch = epoch
+        self.writes = writes
+        self.offsets = offsets
+        self.stateChanges = stateChanges
+        self.deadLetters = deadLetters
+    }
+}
+
+/// What a commit left out.
+public struct CommitOutcome: Sendable, Hashable {
+    /// Task sections refused because another process claimed the task since.
+    public var fenced: [FencedTask]
+
+    public init(fenced: [FencedTask] = []) {
+        self.fenced = fenced
+    }
+}
+
+/// A task section a commit refused, and who holds the task now.
+public struct FencedTask: Sendable, Hashable, CustomStringConvertible {
+    public var task: TaskID
+    /// The owner the store names for the task (nil: none, the job was reset).
+    public var owner: String?
+
+    public init(task: TaskID, owner: String?) {
+        self.task = task
+        self.owner = owner
+    }
+
+    public var description: String { "\(task) (held by \(owner ?? "nobody"))" }
 }
 
 /// One result table's rows in one batch.

@@ -95,11 +95,25 @@ public protocol InputSource<Element>: AnyObject, Sendable {
     /// read), overriding any other start position. Called before `start`
     /// by an exactly-once output with the offsets it recovered. Default: ignored.
     func resume(from offsets: [SourceOffset])
+
+    /// Whether each partition of a batch is a task (``TaskID``) that the
+    /// source may gain and lose while it runs — a Kafka partition assigned
+    /// through a consumer group — and whose batches carry their tasks
+    /// (``Batch/tasks``). Default: false.
+    var partitionsAreTasks: Bool { get }
+
+    /// Called before `start` by the exactly-once output of a job split into
+    /// tasks: the source opens each task through `hooks` before planning it
+    /// (taking its start offset from there) and closes the tasks it loses.
+    /// Default: ignored.
+    func setTaskHooks(_ hooks: TaskHooks)
 }
 
 extension InputSource {
     public var supportsReplay: Bool { false }
     public func resume(from offsets: [SourceOffset]) {}
+    public var partitionsAreTasks: Bool { false }
+    public func setTaskHooks(_ hooks: TaskHooks) {}
 }
 
 /// The position of one source partition: the offset of the next record to
@@ -128,6 +142,8 @@ struct RegisteredInput: Sendable {
     let stop: @Sendable () async -> Void
     let supportsReplay: Bool
     let resume: @Sendable ([SourceOffset]) -> Void
+    let partitionsAreTasks: Bool
+    let setTaskHooks: @Sendable (TaskHooks) -> Void
 }
 
 /// One input's plan for one batch.

@@ -20,6 +20,12 @@ public protocol PersistentOperatorState: AnyObject, Sendable {
     func beginChangeTracking(includeExisting: Bool)
     /// Replaces the state with stored entries.
     func restore(_ entries: [EncodedStateEntry]) throws
+    /// Whether the state can be kept per task (``TaskScope``), as jobs split
+    /// into tasks need; every other method then acts on the current task's.
+    var supportsTasks: Bool { get }
+    /// Forgets a task's state: the task moved to another process, or its
+    /// ownership ended.
+    func drop(_ task: TaskKey)
 }
 
 /// One encoded key and value.
@@ -44,23 +50,40 @@ public struct EncodedStateDelta: Hashable, Sendable {
 }
 
 /// Keyed operator state: an in-memory store with a codec and a name.
+///
+/// Under a job split into tasks the state is one store per task
+/// (``TaskScope/current``): `store` and every method here act on the
+/// current task's store, made empty on first use.
 public final class KeyedState<Key: Hashable & Sendable & Codable, Value: Sendable & Codable>: PersistentOperatorState {
     public let name: String
-    public let store: InMemoryKeyValueStore<Key, Value>
+    /// Whether the operator keeps everything else it remembers per task
+    /// too, so that its state can be split into tasks.
+    public let supportsTasks: Bool
+    private let stores: PerTask<InMemoryKeyValueStore<Key, Value>>
+    private let tracking: Locked<Bool>
     private let codec = StateCodec<Key, Value>()
 
-    public init(name: String) {
-        self.name = name
-        store = InMemoryKeyValueStore()
+    public convenience init(name: String) {
+        self.init(name: name, shards: 1, supportsTasks: false)
     }
 
-    /// State whose store is split into `shards` shards by key hash (see
+    /// State whose stores are split into `shards` shards by key hash (see
     /// ``InMemoryKeyValueStore``).
     @usableFromInline
-    init(name: String, shards: Int) {
+    init(name: String, shards: Int, supportsTasks: Bool) {
         self.name = name
-        store = InMemoryKeyValueStore(shardCount: shards)
+        self.supportsTasks = supportsTasks
+        let tracking = Locked(false)
+        self.tracking = tracking
+        stores = PerTask {
+            let store = InMemoryKeyValueStore<Key, Value>(shardCount: shards)
+            if tracking.value { store.beginChangeTracking(includeExisting: false) }
+            return store
+        }
     }
+
+    /// The current task's store.
+    public var store: InMemoryKeyValueStore<Key, Value> { stores.current }
 
     public var encoding: String { codec.encoding }
 
@@ -77,11 +100,16 @@ public final class KeyedState<Key: Hashable & Sendable & Codable, Value: Sendabl
 
     public func markCommitted() { store.markCommitted() }
 
-    public func beginChangeTracking(includeExisting: Bool) { store.beginChangeTracking(includeExisting: includeExisting) }
+    public func beginChangeTracking(includeExisting: Bool) {
+        tracking.withLock { $0 = true }
+        store.beginChangeTracking(includeExisting: includeExisting)
+    }
 
     public func restore(_ entries: [EncodedStateEntry]) throws {
         store.restore(try entries.map { (key: try codec.decodeKey($0.key), value: try codec.decodeValue($0.value)) })
     }
+
+    public func drop(_ task: TaskKey) { stores.drop(task) }
 }
 
 /// The stateful operators of one graph, in creation order.

@@ -52,13 +52,18 @@ extension DStream {
     ) -> DStream<(K, S)> where Element == (K, V) {
         let registry = node.graph.stateRegistry
         let count = partitions ?? defaultParallelism
+        // Initial state belongs to the whole job: a job split into tasks
+        // cannot tell which task holds a key before its records arrive.
         let state = KeyedState<K, S>(
-            name: name ?? registry.nextName(kind: "updateStateByKey"), shards: UpdateStateShards.count(partitions: count))
+            name: name ?? registry.nextName(kind: "updateStateByKey"), shards: UpdateStateShards.count(partitions: count),
+            supportsTasks: initialState.isEmpty)
         // Initial entries count as changes, so the first commit stores them.
         for (key, value) in initialState { state.store.put(key, value) }
-        let store = state.store
-        let lent = LentSnapshot<K, S>()
+        let lents = node.graph.perTaskValues.make { LentSnapshot<K, S>() }
         let stream: DStream<(K, S)> = derived("updateStateByKey") { batch, _ in
+            // The current task's store (the job's, without tasks).
+            let store = state.store
+            let lent = lents.current
             // Each input partition, in parallel, groups its values by key
             // into one dictionary per shard of the store. Values are appended
             // in place (`[key, default: []].append`): a combineByKey

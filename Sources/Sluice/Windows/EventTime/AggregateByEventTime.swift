@@ -38,9 +38,11 @@ extension DStream {
             windows: windows, lateness: allowedLateness.wholeMilliseconds,
             initial: initial, add: add, merge: merge)
         let registry = node.graph.stateRegistry
-        let state = KeyedState<K, EventKeyWindows<A>>(name: name ?? registry.nextName(kind: "eventTimeWindows"))
-        let eventClock = KeyedState<String, Int64>(name: "\(state.name).maxEventTime")
-        let lateOfLastBatch = Locked<(time: Time, records: [(K, V)])?>(nil)
+        // Under tasks, each task has its windows and its own largest event
+        // time (so its own watermark), as Kafka Streams' stream time per task.
+        let state = KeyedState<K, EventKeyWindows<A>>(name: name ?? registry.nextName(kind: "eventTimeWindows"), shards: 1, supportsTasks: true)
+        let eventClock = KeyedState<String, Int64>(name: "\(state.name).maxEventTime", shards: 1, supportsTasks: true)
+        let lates = node.graph.perTaskValues.make { Locked<(time: Time, records: [(K, V)])?>(nil) }
         let lateCounter = Counter(label: "sluice_late_records_total", factory: MetricsSystem.factory)
         let parallelism = defaultParallelism
         let parent = self
@@ -63,14 +65,14 @@ extension DStream {
             if let maxEventTime, maxEventTime != before {
                 eventClock.store.put("maxEventTime", maxEventTime)
             }
-            lateOfLastBatch.withLock { $0 = (time, result.late) }
+            lates.current.withLock { $0 = (time, result.late) }
             if !result.late.isEmpty { lateCounter.increment(by: result.late.count) }
             return Batch(result.emitted, partitionCount: parallelism)
         }
         registry.register(nodeID: results.node.id, state)
         registry.register(nodeID: results.node.id, eventClock)
         let late: DStream<(K, V)> = results.derived("lateRecords") { _, time in
-            let records = lateOfLastBatch.withLock { last in last?.time == time ? last?.records : nil }
+            let records = lates.current.withLock { last in last?.time == time ? last?.records : nil }
             return Batch(records ?? [])
         }
         return (results, late)
