@@ -11,6 +11,11 @@ import SluiceKafkaStream
 /// words INTEGER)`, committing both tables, offsets and state in one
 /// transaction per batch.
 ///
+/// Both counts go through repartition topics (`<job>-words-repartition`,
+/// `<job>-words-per-second-repartition`): several processes of the job
+/// share the topic's partitions through the consumer group, with the
+/// results of one process.
+///
 /// Records whose value is not UTF-8 go to the store's dead letters with
 /// their topic, partition and offset; the job goes on.
 public struct WordCountJob: Sendable {
@@ -37,6 +42,13 @@ public struct WordCountJob: Sendable {
         self.interval = interval
     }
 
+    /// The repartition topics of job `job`, which the job creates at start
+    /// with the input topic's partition count where the cluster lets it
+    /// (the embedded cluster does not: create them with `sluice broker --topic`).
+    public static func repartitionTopics(job: String) -> [String] {
+        ["\(job)-words-repartition", "\(job)-words-per-second-repartition"]
+    }
+
     /// The result table.
     public static let table = ResultTable(
         name: "word_counts",
@@ -59,16 +71,18 @@ public struct WordCountJob: Sendable {
         source.startingPosition = .earliest
         source.maxRatePerPartition = maxRatePerPartition
         if let consumer { source.consumer = consumer }
-        let lines = context.kafkaDirectStream(source).mapOrDeadLetter(
-            locate: { DeadLetterPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset, payload: Array($0.value)) },
-            policy: deadLetterPolicy
-        ) { record -> (text: String, time: Time) in
-            guard let text = record.valueString else { throw UndecodableValue(bytes: record.value.count) }
-            return (text, Time(milliseconds: record.timestamp?.milliseconds ?? 0))
+        let records = context.kafkaDirectStream(source)
+        // Both counts are keyed by what they count, through the job's
+        // repartition topics, so that processes of the job share the work
+        // and each key's count lives in one task.
+        let words = try records.repartition("words", onBadRecord: deadLetterPolicy) { record -> [(String, Int64)] in
+            try Self.text(of: record).split(separator: " ").map { (String($0), Int64(1)) }
         }
-        let words = lines
-            .flatMap { $0.text.split(separator: " ") }
-            .map { (String($0), Int64(1)) }
+        let seconds = try records.repartition("words-per-second", onBadRecord: deadLetterPolicy) { record -> [(Int64, TimedWords)] in
+            let time = record.timestamp?.milliseconds ?? 0
+            let count = Int64(try Self.text(of: record).split(separator: " ").count)
+            return [(time - time % 1_000, TimedWords(time: time, words: count))]
+        }
         let totals = words.updateStateByKey(name: "word-totals") { (values: [Int64], total: Int64?) -> Int64? in
             (total ?? 0) + values.reduce(0, +)
         }
@@ -78,10 +92,9 @@ public struct WordCountJob: Sendable {
         // Words per second of record time: an event-time count, so the same
         // input gives the same rows however it was cut into batches. The
         // lateness is generous (an hour) so that no record of a replay is late.
-        let perSecond = lines
-            .map { ("words", (time: $0.time, words: Int64($0.text.split(separator: " ").count))) }
+        let perSecond = seconds
             .aggregateByEventTime(
-                name: "words-per-second", timestamp: { $1.time }, windows: .tumbling(.seconds(1)),
+                name: "words-per-second", timestamp: { Time(milliseconds: $1.time) }, windows: .tumbling(.seconds(1)),
                 allowedLateness: .seconds(3_600), emit: .onEveryUpdate,
                 initial: Int64(0), add: { $0 + $1.words }, merge: +)
             .results
@@ -94,8 +107,33 @@ public struct WordCountJob: Sendable {
     }
 }
 
+extension WordCountJob {
+    /// A record's value as text; throws for bytes that are not UTF-8.
+    static func text(of record: KafkaRecord) throws -> String {
+        guard let text = record.valueString else { throw UndecodableValue(bytes: record.value.count) }
+        return text
+    }
+}
+
+/// The words of one record and its time, on their way to the count of its second.
+struct TimedWords: Codable, Sendable {
+    var time: Int64
+    var words: Int64
+}
+
 /// A record value that is not valid UTF-8.
 struct UndecodableValue: Error, CustomStringConvertible {
     var bytes: Int
     var description: String { "value of \(bytes) bytes is not valid UTF-8" }
+}
+
+extension WordCountJob {
+    /// Creates the job's repartition topics on an embedded cluster, which
+    /// cannot create topics on request, unless they exist.
+    public func createRepartitionTopics(on cluster: MockCluster, partitions: Int32) throws {
+        let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers)
+        for name in Self.repartitionTopics(job: job) where (try? admin.describeTopic(name)) == nil {
+            try cluster.createTopic(name, partitions: partitions)
+        }
+    }
 }

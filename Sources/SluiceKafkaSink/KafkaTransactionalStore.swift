@@ -97,8 +97,29 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         OwnerClaim(epoch: nil, previousOwner: nil)
     }
 
+    /// Tasks of a job in this store: one process at a time still (the
+    /// transactional id is the job's), so claims need no epoch of their own
+    /// and every section is written.
+    public func claim(job: String, tasks: [TaskID], owner: JobOwner) async throws -> [TaskID: Int64] {
+        Dictionary(uniqueKeysWithValues: tasks.map { ($0, 0) })
+    }
+
+    /// Reads the job's changelog and keeps what it holds for these partitions and operators.
+    public func recover(job: String, partitions: [TaskID], operators: [String]) async throws -> RecoveredJob {
+        let configuration = self.configuration
+        let logger = self.logger
+        let all = try await KafkaBlocking.run { try ChangelogReader(configuration: configuration, logger: logger).read(job: job) }
+        let wanted = Set(partitions)
+        let names = Set(operators)
+        return RecoveredJob(
+            lastBatchTime: all.lastBatchTime,
+            offsets: all.offsets.filter { wanted.contains(TaskID(topic: $0.topic, partition: $0.partition)) },
+            operators: all.operators.filter { names.contains($0.key) })
+    }
+
     @discardableResult
     public func commit(_ commit: BatchCommit) async throws -> CommitOutcome {
+        let commit = commit.withSectionsMerged()
         guard let session = session.withLock({ $0 }), session.job == commit.job else {
             throw StreamingError(code: .outputFailed, message: "\(description): commit for job '\(commit.job)' before its recovery")
         }

@@ -17,7 +17,9 @@ extension StreamingContext {
     /// The direct stream of a source you keep (to call ``KafkaDirectSource/resume(from:)``).
     public func kafkaDirectStream(_ source: KafkaDirectSource) -> DStream<KafkaRecord> {
         addListener(GroupOffsetCommitter(source: source))
-        return inputStream(source)
+        let stream = inputStream(source)
+        KafkaInputRegistry.remember(stream, source: source)
+        return stream
     }
 }
 

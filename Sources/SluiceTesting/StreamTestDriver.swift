@@ -50,6 +50,25 @@ public final class StreamTestDriver: Sendable {
         }
     }
 
+    /// Runs batches until `done` holds, at most `limit` of them, with
+    /// `pause` of real time between batches that leave it false: records a
+    /// job wrote to Kafka itself (a repartition topic) reach its consumers
+    /// through fetches in real time, while the manual clock runs batches
+    /// back to back. Throws when `done` still does not hold.
+    public func runBatches(
+        until done: () async throws -> Bool, limit: Int = 200, pause: Duration = .milliseconds(50)
+    ) async throws {
+        var ran = 0
+        while try await !done() {
+            guard ran < limit else {
+                throw StreamTestError(message: "the condition still did not hold after \(limit) batches")
+            }
+            try await runBatches(1)
+            ran += 1
+            if try await !done() { try await Task.sleep(for: pause) }
+        }
+    }
+
     /// Waits until `count` batches have completed in total.
     public func waitForCompletedBatches(_ count: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -29,6 +29,7 @@ final class WordCountFaultTests: XCTestCase {
         job.partitions = [0, 1]
         job.maxRatePerPartition = 100
         job.consumer = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: "faults")
+        try job.createRepartitionTopics(on: cluster, partitions: 2)
         let driver = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(60))
         try await job.define(on: driver.context)
         try driver.start()
@@ -52,9 +53,19 @@ final class WordCountFaultTests: XCTestCase {
         try await driver.runBatches(2)
         try await revive.value
         try await driver.runBatches(6)
+        // Until the pairs the job wrote to its repartition topics are counted too.
+        var topics = [topic: Int32(2)]
+        for name in WordCountJob.repartitionTopics(job: "faults") { topics[name] = 2 }
+        try await driver.runBatches(until: {
+            let committed = try SQLiteStore(path: path).read { db in
+                try Row.fetchAll(db, sql: "SELECT topic, partition, next_offset FROM sluice_offsets WHERE job = 'faults'")
+                    .map { SourceOffset(topic: $0["topic"], partition: $0["partition"], offset: $0["next_offset"]) }
+            }
+            return try KafkaDrain.covers(committed, topics: topics, bootstrap: cluster.bootstrapServers)
+        })
         await driver.stop(graceful: true)
 
-        let read = driver.completedInfos.flatMap(\.offsetRanges).reduce(0) { $0 + $1.count }
+        let read = driver.completedInfos.flatMap(\.offsetRanges).filter { $0.topic == topic }.reduce(0) { $0 + $1.count }
         XCTAssertEqual(read, 1_200, "every record read exactly once")
         var expected: [String: Int64] = [:]
         for line in lines { for word in line.split(separator: " ") { expected[String(word), default: 0] += 1 } }

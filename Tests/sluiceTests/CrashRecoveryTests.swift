@@ -36,7 +36,7 @@ final class CrashRecoveryTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: path) else { return 0 }
         return try SQLiteStore(path: path).read { db in
             guard try db.tableExists("sluice_offsets") else { return 0 }
-            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = ?",
+            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = ? AND topic = 'words'",
                                     arguments: [WordCountCrashTest.job]) ?? 0
         }
     }

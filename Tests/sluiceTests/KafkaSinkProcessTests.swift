@@ -11,7 +11,8 @@ import XCTest
 /// would stay visible to readers and to recovery. Killing needs a real broker.
 final class KafkaSinkProcessTests: XCTestCase {
     func testWordCountIntoAKafkaTopicResumesAfterARestart() throws {
-        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "lines:2", "--topic", "counts:1", "--topic", "counts-changelog:1"])
+        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "lines:2", "--topic", "counts:1", "--topic", "counts-changelog:1",
+                                        "--topic", "kwc-words-repartition:2", "--topic", "kwc-words-per-second-repartition:2"])
         let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
         defer { broker.signal(SIGTERM); _ = try? broker.waitForExit(timeout: .seconds(15)) }
         let records = 3_000
@@ -31,9 +32,10 @@ final class KafkaSinkProcessTests: XCTestCase {
 
         let second = try SluiceProcess(job)
         // Caught up: the batches of both runs read every record (each batch
-        // logs `records=N`), and the second run is up (it handles SIGTERM).
+        // logs `records=N`) and what they repartitioned, and the second run
+        // is up (it handles SIGTERM).
         let firstRead = SluiceProcess.recordsLogged(first.standardError)
-        guard second.waitForOutput(timeout: .seconds(60), { _, log in log.contains("running:") && firstRead + SluiceProcess.recordsLogged(log) >= records }) else {
+        guard second.waitForOutput(timeout: .seconds(60), { _, log in log.contains("running:") && firstRead + SluiceProcess.recordsLogged(log) >= records && SluiceProcess.isIdle(log) }) else {
             XCTFail("first run:\n\(first.standardError.suffix(3_000))\nsecond run:\n\(second.standardError.suffix(3_000))")
             throw TestFailure("the two runs did not read every record within 60 s")
         }

@@ -32,7 +32,7 @@ final class PostgresCrashRecoveryTests: XCTestCase {
                         .collect().first?.decode(Bool.self) ?? false
                     guard exists else { return 0 }
                     let sum = try await connection.query(
-                        "SELECT COALESCE(SUM(next_offset), 0)::bigint FROM sluice_offsets WHERE job = \(WordCountCrashTest.job)",
+                        "SELECT COALESCE(SUM(next_offset), 0)::bigint FROM sluice_offsets WHERE job = \(WordCountCrashTest.job) AND topic = 'words'",
                         logger: logger
                     ).collect().first?.decode(Int64.self) ?? 0
                     return Int(sum)

@@ -106,6 +106,15 @@ final class SluiceProcess: @unchecked Sendable {
         }
     }
 
+    /// Whether the last `count` batches a run logged read nothing, from its
+    /// input or from its repartition topics: the job has caught up with
+    /// what it wrote itself, not only with its input.
+    static func isIdle(_ log: String, batches count: Int = 3) -> Bool {
+        let progress = log.split(separator: "\n").filter { $0.contains(" records=") }
+        guard progress.count >= count else { return false }
+        return progress.suffix(count).allSatisfy { $0.contains(" records=0 ") && (!$0.contains("repartitioned=") || $0.contains("repartitioned=0 ")) }
+    }
+
     /// Waits until standard output holds a line starting with `prefix` and returns it.
     func waitForLine(startingWith prefix: String, timeout: Duration) throws -> String {
         func line(_ process: SluiceProcess) -> Substring? {

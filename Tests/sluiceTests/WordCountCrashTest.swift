@@ -45,9 +45,9 @@ struct WordCountCrashTest {
 
     /// Runs the test against the sink that `sinkArgument` (`--sink`) names.
     /// - Parameters:
-    ///   - committedRecords: records covered by job `crash`'s committed
-    ///     offsets in the sink (all partitions start at 0); 0 before the
-    ///     sink exists.
+    ///   - committedRecords: records of topic `words` covered by job
+    ///     `crash`'s committed offsets in the sink (all partitions start at
+    ///     0); 0 before the sink exists.
     ///   - counts: the sink's `word_counts` table.
     ///   - wordsPerSecond: the sink's `words_per_second` table, window start → words.
     func run(
@@ -56,7 +56,9 @@ struct WordCountCrashTest {
         counts: () async throws -> [String: Int64],
         wordsPerSecond: () async throws -> [Int64: Int64]
     ) async throws {
-        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:4"])
+        // The embedded cluster cannot create the job's repartition topics on request.
+        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:4",
+                                        "--topic", "\(Self.job)-words-repartition:4", "--topic", "\(Self.job)-words-per-second-repartition:4"])
         let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
         defer { broker.signal(SIGTERM); _ = try? broker.waitForExit(timeout: .seconds(15)) }
 
@@ -103,8 +105,11 @@ struct WordCountCrashTest {
         // Let the last run finish the input, then stop it cleanly.
         let committedBefore = try await committedRecords()
         let last = try SluiceProcess(job)
-        // It starts at the committed offsets; its batches log what they read.
-        _ = last.waitForOutput(timeout: .seconds(240)) { _, log in committedBefore + SluiceProcess.recordsLogged(log) >= records }
+        // It starts at the committed offsets; its batches log what they read,
+        // and it is done once it also read back what it repartitioned.
+        _ = last.waitForOutput(timeout: .seconds(240)) { _, log in
+            committedBefore + SluiceProcess.recordsLogged(log) >= records && SluiceProcess.isIdle(log)
+        }
         last.signal(SIGTERM)
         XCTAssertEqual(try last.waitForExit(timeout: .seconds(30)), 0, last.standardError)
         let committed = try await committedRecords()

@@ -19,6 +19,25 @@ final class StreamGraph: Sendable {
     /// What operators keep per task besides their states.
     @usableFromInline
     let perTaskValues = PerTaskRegistry()
+    /// The tasks this process owns of the job, once its exactly-once output
+    /// is split into tasks.
+    var taskOwnership: TaskOwnership? { ownership.value }
+    private let ownership = Locked<TaskOwnership?>(nil)
+    private let taskedInputs = Locked<Set<Int>>([])
+
+    func setTaskOwnership(_ ownership: TaskOwnership) { self.ownership.withLock { $0 = ownership } }
+
+    /// Makes an input's partitions tasks (it feeds a ``DStream/foreachTaskBatch(name:_:)`` output).
+    func markTasked(inputID: Int?) {
+        guard let inputID else { return }
+        taskedInputs.withLock { _ = $0.insert(inputID) }
+    }
+
+    /// Whether the input's partitions are tasks: its source says so, or it
+    /// feeds a task output.
+    func partitionsAreTasks(_ input: RegisteredInput) -> Bool {
+        input.partitionsAreTasks || taskedInputs.withLock { $0.contains(input.id) }
+    }
 
     private struct State {
         var frozen = false

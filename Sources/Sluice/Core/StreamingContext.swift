@@ -95,7 +95,16 @@ public final class StreamingContext: Sendable {
     /// called before `start()`; a stream created later never runs and adding
     /// an output to it throws.
     public func inputStream<Source: InputSource>(_ source: Source) -> DStream<Source.Element> {
-        graph.addInput { id in
+        graph.inputStream(source)
+    }
+
+}
+
+extension StreamGraph {
+    /// Registers `source` as an input; returns its stream.
+    func inputStream<Source: InputSource>(_ source: Source) -> DStream<Source.Element> {
+        let graph = self
+        return graph.addInput { id in
             // The batch is read once for the whole job; a task's batch is
             // that batch's partitions of the task.
             let memo = BatchMemo<Source.Element>()
@@ -105,7 +114,6 @@ public final class StreamingContext: Sendable {
                 guard let task = TaskScope.current, let whole = memo.get(time, task: nil) else { return nil }
                 return whole.restricted(to: task.task)
             }
-            let graph = self.graph
             let input = RegisteredInput(
                 id: id, name: source.name, node: stream.node,
                 start: { try await source.start($0) },
@@ -116,7 +124,9 @@ public final class StreamingContext: Sendable {
                         read: {
                             var batch = try await source.read(plan)
                             if batch.isArriving && graph.readsOnce(id) {
+                                let tasks = batch.tasks
                                 batch = Batch(partitions: batch.partitions.map { $0.releasingPiecesOnceRead() })
+                                batch.tasks = tasks
                             }
                             memo.set(context.batchTime, task: nil, batch)
                             if let count = plan.recordCount { return count }
@@ -128,8 +138,18 @@ public final class StreamingContext: Sendable {
                 supportsReplay: source.supportsReplay,
                 resume: { source.resume(from: $0) },
                 partitionsAreTasks: source.partitionsAreTasks,
-                setTaskHooks: { source.setTaskHooks($0) })
+                setTaskHooks: { source.setTaskHooks($0) },
+                isInternal: source.isInternal)
             return (input, stream)
         }
+    }
+}
+
+extension DStream {
+    /// A new input stream of this stream's context, for operators that
+    /// create inputs of their own (a repartition through Kafka reads the
+    /// topic it writes). Must be called before the context starts.
+    public func makeInputStream<Source: InputSource>(_ source: Source) -> DStream<Source.Element> {
+        node.graph.inputStream(source)
     }
 }

@@ -121,7 +121,7 @@ enum ExactlyOnceOutput {
                     + "read from Kafka (kafkaDirectStream), or use an at-least-once output such as foreachBatch")
         }
         try graph.stateRegistry.claimExactlyOnce(job: job)
-        if inputs.contains(where: \.partitionsAreTasks) {
+        if inputs.contains(where: graph.partitionsAreTasks) {
             return try await registerTasks(graph: graph, store: store, job: job, tables: tables, lineage: lineage, inputs: inputs)
         }
 
@@ -136,6 +136,13 @@ enum ExactlyOnceOutput {
         let claim = try await store.claim(job: job, owner: .thisProcess)
         graph.logger.info("job '\(job)': claimed in \(store.description)\(claim.epoch.map { " (claim \($0))" } ?? "")\(claim.previousOwner.map { ", held before by \($0)" } ?? "")")
         let recovered = try await store.recover(job: job, tables: tables.map(\.table))
+        if let state = states.first(where: { state in recovered.operators.keys.contains { $0.hasPrefix("\(state.name)@") } }) {
+            throw StreamingError(
+                code: .stateIncompatible,
+                message: "job '\(job)': \(store.description) holds the state of operator '\(state.name)' per task (the job was split "
+                    + "into tasks, by a repartition or a stream of tasks), but this job keeps it for the whole job; run the job as it was, "
+                    + "or reset it (`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
+        }
         let advancers = graph.stateRegistry.advancers(ofNodes: Set(lineage.map(\.id)))
         let grid = StoredBatchGrid()
         let recoveredGrid = try grid.restore(from: recovered, job: job, store: store)

@@ -9,7 +9,7 @@ extension ExactlyOnceOutput {
         graph: StreamGraph, store: any ExactlyOnceStore, job: String, tables: [ExactlyOnceTable],
         lineage: [StreamNode], inputs: [RegisteredInput]
     ) async throws {
-        if let whole = inputs.first(where: { !$0.partitionsAreTasks }) {
+        if let whole = inputs.first(where: { !graph.partitionsAreTasks($0) }) {
             throw StreamingError(
                 code: .invalidArgument,
                 message: "exactly-once output of job '\(job)' reads '\(whole.name)', whose partitions are not tasks, beside inputs that are; "
@@ -30,11 +30,28 @@ extension ExactlyOnceOutput {
                 message: "job '\(job)': operator name '\(name)' is reserved (names with '@' store a task's state); name the operator otherwise")
         }
         let recovered = try await store.recover(job: job, tables: tables.map(\.table))
+        if let global = states.first(where: { recovered.operators[$0.name] != nil }) {
+            throw StreamingError(
+                code: .stateIncompatible,
+                message: "job '\(job)': \(store.description) holds the state of operator '\(global.name)' for the whole job, "
+                    + "as an earlier version (or the job without tasks) stored it; this job keeps it per task. Reset the job "
+                    + "(`sluice reset --job \(job) --sink …`, and delete its results) to start over")
+        }
+        for state in states {
+            for (name, stored) in recovered.operators where name.hasPrefix("\(state.name)@") && stored.encoding != state.encoding {
+                throw StreamingError(
+                    code: .stateIncompatible,
+                    message: "job '\(job)': operator '\(state.name)' stored its state as \(stored.encoding) in \(store.description) "
+                        + "(task \(name.dropFirst(state.name.count + 1))), but the job now keeps \(state.encoding); restore the old types, "
+                        + "or reset the job (`sluice reset --job \(job) --sink …` deletes its offsets and state) to start over")
+            }
+        }
         let grid = StoredBatchGrid()
         let recoveredGrid = try grid.restore(from: recovered, job: job, store: store)
         let ownership = TaskOwnership(
             store: store, job: job, owner: .thisProcess, logger: graph.logger, states: states, perTaskValues: graph.perTaskValues)
-        for input in graph.inputs where input.partitionsAreTasks {
+        graph.setTaskOwnership(ownership)
+        for input in graph.inputs where graph.partitionsAreTasks(input) {
             input.setTaskHooks(ownership.hooks)
         }
         for state in states { state.beginChangeTracking(includeExisting: false) }

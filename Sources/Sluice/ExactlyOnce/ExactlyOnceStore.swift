@@ -136,6 +136,21 @@ public struct BatchCommit: Sendable {
                   stateChanges: stateChanges, deadLetters: deadLetters, ownerEpoch: ownerEpoch)
     }
 
+    /// The commit with every task section's writes, offsets, state and
+    /// dead letters moved to the top level (for stores that write all of
+    /// them, checking no task epochs).
+    public func withSectionsMerged() -> BatchCommit {
+        var merged = self
+        merged.tasks = []
+        for section in tasks {
+            merged.writes += section.writes
+            merged.offsets += section.offsets
+            merged.stateChanges += section.stateChanges
+            merged.deadLetters += section.deadLetters
+        }
+        return merged
+    }
+
     /// The rows of the first table (commits of one table).
     public var rows: [[ResultValue]] {
         get { writes.first?.rows ?? [] }

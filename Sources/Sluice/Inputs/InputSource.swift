@@ -107,6 +107,11 @@ public protocol InputSource<Element>: AnyObject, Sendable {
     /// (taking its start offset from there) and closes the tasks it loses.
     /// Default: ignored.
     func setTaskHooks(_ hooks: TaskHooks)
+
+    /// Whether the source reads a topic the job writes itself (a
+    /// repartition): its records are reported apart from the job's input.
+    /// Default: false.
+    var isInternal: Bool { get }
 }
 
 extension InputSource {
@@ -114,6 +119,7 @@ extension InputSource {
     public func resume(from offsets: [SourceOffset]) {}
     public var partitionsAreTasks: Bool { false }
     public func setTaskHooks(_ hooks: TaskHooks) {}
+    public var isInternal: Bool { false }
 }
 
 /// The position of one source partition: the offset of the next record to
@@ -144,6 +150,7 @@ struct RegisteredInput: Sendable {
     let resume: @Sendable ([SourceOffset]) -> Void
     let partitionsAreTasks: Bool
     let setTaskHooks: @Sendable (TaskHooks) -> Void
+    let isInternal: Bool
 }
 
 /// One input's plan for one batch.

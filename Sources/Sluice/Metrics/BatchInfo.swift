@@ -6,6 +6,8 @@ public struct InputBatchInfo: Sendable {
     public var records: Int
     public var offsetRanges: [OffsetRange]
     public var partitionLag: [PartitionLag]
+    /// Whether the input is a topic the job writes itself (a repartition).
+    public var isInternal: Bool = false
 }
 
 /// What happened to one batch (Spark's `BatchInfo`). Times are batch-clock
@@ -19,9 +21,13 @@ public struct BatchInfo: Sendable {
     public var processingStartTime: Time?
     public var processingEndTime: Time?
 
-    /// Records of every input (before the batch is read: the records its
-    /// offset ranges cover).
-    public var numRecords: Int { inputs.reduce(0) { $0 + $1.records } }
+    /// Records of every input the job reads from outside (before the batch
+    /// is read: the records its offset ranges cover); those of topics the
+    /// job writes itself are `internalRecords`.
+    public var numRecords: Int { inputs.filter { !$0.isInternal }.reduce(0) { $0 + $1.records } }
+
+    /// Records of the topics the job writes itself (repartitions).
+    public var internalRecords: Int { inputs.filter(\.isInternal).reduce(0) { $0 + $1.records } }
 
     /// Offset ranges of every input, in input order.
     public var offsetRanges: [OffsetRange] { inputs.flatMap(\.offsetRanges) }

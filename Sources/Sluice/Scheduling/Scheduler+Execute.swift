@@ -89,8 +89,9 @@ extension Scheduler {
         let processing = info.processingDelay?.wholeMilliseconds ?? 0
         let scheduling = info.schedulingDelay?.wholeMilliseconds ?? 0
         graph.logger.info(
-            "batch \(info.batchTime): \(info.numRecords) records, processing \(processing) ms, scheduling delay \(scheduling) ms, lag \(info.totalLag)",
+            "batch \(info.batchTime): \(info.numRecords) records\(info.inputs.contains(where: \.isInternal) ? ", \(info.internalRecords) repartitioned" : ""), processing \(processing) ms, scheduling delay \(scheduling) ms, lag \(info.totalLag)",
             metadata: [
+                "repartitioned": "\(info.internalRecords)",
                 "batchTime": "\(info.batchTime.milliseconds)",
                 "records": "\(info.numRecords)",
                 "processingMs": "\(processing)",

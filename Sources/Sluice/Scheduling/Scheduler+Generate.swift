@@ -81,13 +81,15 @@ extension Scheduler {
 
     func batchInfo(for batch: PlannedBatch) -> BatchInfo {
         let names = Dictionary(uniqueKeysWithValues: graph.inputs.map { ($0.id, $0.name) })
+        let internalInputs = Set(graph.inputs.filter(\.isInternal).map(\.id))
         return BatchInfo(
             batchTime: batch.time,
             inputs: batch.inputs.map { input in
                 InputBatchInfo(
                     inputID: input.inputID, name: names[input.inputID] ?? "input \(input.inputID)",
                     records: Int(input.offsetRanges.reduce(0) { $0 + $1.count }),
-                    offsetRanges: input.offsetRanges, partitionLag: input.partitionLag)
+                    offsetRanges: input.offsetRanges, partitionLag: input.partitionLag,
+                    isInternal: internalInputs.contains(input.inputID))
             },
             submissionTime: batch.submissionTime)
     }
