@@ -57,6 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
         var job = WordCountJob(bootstrapServers: cluster.bootstrapServers, topic: topic, job: "demo-wordcount",
                                sink: .sqlite(path: database), interval: interval.duration)
         job.partitions = [0, 1, 2, 3]
+        try job.createRepartitionTopics(on: cluster, partitions: 4)
         try await job.define(on: context)
         try context.start()
         logger.info("word count running: \(topic) → sqlite:\(database) (table word_counts); Ctrl-C stops")
@@ -64,17 +65,32 @@ struct DemoCommand: AsyncParsableCommand {
         // Stop once the load is done and the job has caught up, or on Ctrl-C.
         while !signals.isStopped {
             try await Task.sleep(for: .milliseconds(200))
-            if load.finished, let sent = load.sentCount, try committedRecords() >= sent { break }
+            if load.finished, let sent = load.sentCount, try committedRecords(of: [topic]) >= sent,
+               try repartitionsDone(cluster: cluster) { break }
         }
         await context.stop(graceful: true)
         try await context.awaitTermination()
         try printSummary(sent: load.sentCount ?? 0)
     }
 
-    private func committedRecords() throws -> Int {
+    /// Records of `topics` the job committed (every partition starts at 0).
+    private func committedRecords(of topics: [String]) throws -> Int {
         try SQLiteStore(path: database).read { db in
-            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = 'demo-wordcount'") ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = 'demo-wordcount' AND topic IN (\(topics.map { _ in "?" }.joined(separator: ", ")))",
+                arguments: StatementArguments(topics)) ?? 0
         }
+    }
+
+    /// Whether the job counted everything it wrote to its repartition topics.
+    private func repartitionsDone(cluster: MockCluster) throws -> Bool {
+        let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers)
+        let topics = WordCountJob.repartitionTopics(job: "demo-wordcount")
+        var written = 0
+        for topic in topics {
+            for partition in Int32(0)..<4 { written += Int(try admin.watermarks(of: KafkaTopicPartition(topic: topic, partition: partition)).high) }
+        }
+        return try committedRecords(of: topics) >= written
     }
 
     private func printSummary(sent: Int) throws {

@@ -179,4 +179,46 @@ final class TaskSplitJobTests: XCTestCase {
         XCTAssertEqual(try committedRecords(path), 700)
         XCTAssertEqual(try tableTotals(path), Self.expectedTotals(0..<700), "totals of both contexts, each user's by the owner of its partition")
     }
+
+    /// A second context reading every partition claims every task: the
+    /// first one's next commit is refused task by task, it stops with
+    /// `fenced`, and the second goes on from what the first committed.
+    func testCommitsOfTasksClaimedByAnotherContextAreRefused() async throws {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("spend")
+        try cluster.createTopic(topic, partitions: Self.partitions)
+        try Self.produce(0..<400, topic: topic, cluster: cluster)
+        let path = directory.appendingPathComponent("fenced.db").path
+
+        let first = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
+        try await Self.define(on: first, cluster: cluster, topic: topic, path: path, group: false)
+        try first.start()
+        try await first.runBatches(1)
+        let before = try committedRecords(path)
+        XCTAssertGreaterThan(before, 0)
+
+        let second = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30), startingAt: .seconds(1))
+        try await Self.define(on: second, cluster: cluster, topic: topic, path: path, group: false)
+        try second.start()
+        try await second.runBatches(1)  // its source started: every task is claimed
+        let claimed = try committedRecords(path)
+
+        do {
+            try await first.runBatches(1)
+            XCTFail("the first context's batch must not complete")
+            await first.stop(graceful: false)
+        } catch {
+            do {
+                try await first.context.awaitTermination()
+                XCTFail("the first context must stop")
+            } catch let error as StreamingError {
+                XCTAssertEqual(error.code, .fenced, "\(error)")
+            }
+        }
+        XCTAssertEqual(try committedRecords(path), claimed, "the refused batch committed nothing")
+
+        for _ in 0..<20 where try committedRecords(path) < 400 { try await second.runBatches(1) }
+        await second.stop(graceful: true)
+        XCTAssertEqual(try tableTotals(path), Self.expectedTotals(0..<400))
+    }
 }

@@ -34,6 +34,11 @@ final class TaskOwnership: Sendable {
     private let closed = Locked<[TaskKey]>([])
     private let fencedCommits = Counter(label: "sluice_fenced_task_commits_total")
     private let ownedTasks = Gauge(label: "sluice_owned_tasks")
+    private let rebalances = Counter(label: "sluice_rebalances_total")
+    private let rebalancePause = Timer(label: "sluice_rebalance_pause_seconds")
+    /// When tasks were last closed while none has been opened since: the
+    /// start of a rebalance's pause.
+    private let closedAt = Locked<ContinuousClock.Instant?>(nil)
 
     init(store: any ExactlyOnceStore, job: String, owner: JobOwner, logger: Logger,
          states: [any PersistentOperatorState], perTaskValues: PerTaskRegistry) {
@@ -75,6 +80,12 @@ final class TaskOwnership: Sendable {
             return opens.count
         }
         ownedTasks.record(count)
+        if let closed = closedAt.withLock({ closed -> ContinuousClock.Instant? in defer { closed = nil }; return closed }) {
+            let pause = ContinuousClock.now - closed
+            rebalances.increment()
+            rebalancePause.recordNanoseconds(pause.components.seconds * 1_000_000_000 + pause.components.attoseconds / 1_000_000_000)
+            logger.info("job '\(job)': rebalance pause \(pause.wholeMilliseconds) ms (from tasks closed to tasks opened)")
+        }
         var offsets: [TaskID: Int64] = [:]
         for offset in recovered.offsets { offsets[TaskID(topic: offset.topic, partition: offset.partition)] = offset.offset }
         logger.info("job '\(job)': opened tasks \(opened.keys.sorted().map { "\($0) (claim \(opened[$0]!.epoch), from offset \(offsets[$0].map(String.init) ?? "the start position"))" }.joined(separator: ", ")); \(count) tasks owned")
@@ -89,6 +100,7 @@ final class TaskOwnership: Sendable {
         }
         guard !keys.isEmpty else { return }
         closed.withLock { $0.append(contentsOf: keys) }
+        closedAt.withLock { $0 = $0 ?? ContinuousClock.now }
         ownedTasks.record(count)
         logger.info("job '\(job)': closed tasks \(keys.map(\.task.description).sorted().joined(separator: ", ")) (\(reason)); \(count) tasks owned")
     }
