@@ -81,7 +81,7 @@ let package = Package(
         // Test support: manual clock, batch-by-batch driver, mock-cluster helpers.
         .target(
             name: "SluiceTesting",
-            dependencies: ["Sluice", "SluiceKafka"]
+            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
         ),
         // Layer 5: the thin executable.
         .executableTarget(

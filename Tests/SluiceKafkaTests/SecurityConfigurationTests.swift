@@ -225,6 +225,21 @@ final class SecurityConfigurationTests: XCTestCase {
         XCTAssertFalse(KafkaPropertyRedaction.isSensitive("ssl.key.location"))
     }
 
+    /// librdkafka's own configuration dump (its `debug=conf` log at start)
+    /// reaches the log without the secrets.
+    func testLibrdkafkasConfigurationLogHidesTheSecrets() throws {
+        let capture = LogCapture()
+        var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        configuration.security = scramOverTLS()
+        configuration.security.tls.keyPassword = KafkaSecret(certificates.clientKeyPassword)
+        configuration.additionalProperties["debug"] = "conf"
+        let producer = try KafkaProducer(configuration: configuration, logger: capture.logger)
+        try producer.close(timeout: .seconds(1))
+        let log = capture.messages.joined(separator: "\n")
+        XCTAssertTrue(log.contains("sasl.password = [redacted]"), "the configuration was logged: \(log.prefix(6_000))")
+        XCTAssertFalse(log.contains("s3cret-pw") || log.contains(certificates.clientKeyPassword), log)
+    }
+
     /// A refused property that holds a secret is named, its value not
     /// shown, even where librdkafka's own text repeats it.
     func testRefusedSecretPropertyDoesNotShowItsValue() {
