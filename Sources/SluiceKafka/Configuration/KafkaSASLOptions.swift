@@ -47,11 +47,11 @@ public enum KafkaSASLMechanism: String, Sendable, CaseIterable {
 
 /// An OAUTHBEARER token, as the broker's token validator expects it.
 public struct KafkaOAuthBearerToken: Sendable {
-    /// The token (usually a JWT).
+    /// The token (usually a JWT). Required.
     public var value: KafkaSecret
-    /// The principal the token stands for.
+    /// The principal the token stands for. Required.
     public var principal: String
-    /// When the token expires; librdkafka asks for a new one before.
+    /// When the token expires; librdkafka asks for a new one before. Required.
     public var expiresAt: Date
     /// SASL extensions sent with the token (`key → value`). Default: empty.
     public var extensions: [String: String] = [:]
