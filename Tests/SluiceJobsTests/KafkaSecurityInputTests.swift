@@ -7,22 +7,11 @@ import XCTest
 /// The command line's Kafka settings become the typed security options and
 /// pass-through properties, with secrets from files or the environment.
 final class KafkaSecurityInputTests: XCTestCase {
-    private var directory: URL!
+    private var directory: TemporaryDirectory!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-kafka-input-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { directory = try TemporaryDirectory("sluice-kafka-input") }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    private func file(_ name: String, _ text: String = "pem") throws -> String {
-        let path = directory.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    private func file(_ name: String, _ text: String = "pem") throws -> String { try directory.file(name, text) }
 
     func testNothingGivenIsPlaintext() throws {
         let settings = try KafkaSecurityInput().resolve(environment: [:])

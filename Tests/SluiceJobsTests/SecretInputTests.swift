@@ -6,22 +6,11 @@ import XCTest
 /// Secrets from a file, the environment or an argument: which wins, what
 /// warns, and that bad inputs fail naming the option.
 final class SecretInputTests: XCTestCase {
-    private var directory: URL!
+    private var directory: TemporaryDirectory!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-secrets-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { directory = try TemporaryDirectory("sluice-secrets") }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    private func file(_ text: String) throws -> String {
-        let path = directory.appendingPathComponent(UUID().uuidString).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    private func file(_ text: String) throws -> String { try directory.file(UUID().uuidString, text) }
 
     private func input(file: String? = nil, argument: String? = nil) -> SecretInput {
         SecretInput(fileOption: "--x-password-file", environmentVariable: "X_PASSWORD", file: file,
@@ -51,7 +40,7 @@ final class SecretInputTests: XCTestCase {
 
     func testBadInputsFailNamingTheOption() throws {
         let both = try file("a")
-        let missing = directory.appendingPathComponent("missing").path
+        let missing = directory.url.appendingPathComponent("missing").path
         let empty = try file("\n")
         for (given, mentions) in [(input(file: both, argument: "b"), "keep only --x-password-file"),
                                   (input(file: missing), missing), (input(file: empty), "is empty")] {

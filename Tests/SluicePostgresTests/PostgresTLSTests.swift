@@ -12,13 +12,15 @@ final class PostgresTLSTests: XCTestCase {
     private let table = ResultTable(
         name: "totals", columns: [ResultColumn("word", .text), ResultColumn("count", .integer)], mode: .upsert(key: ["word"]))
 
-    /// The shared server, its certificates, and a new database's URL on `host` with `parameters`.
-    private func tlsDatabase(host: String = "localhost", _ parameters: String) throws -> (url: String, certificates: TestCertificatesPaths) {
+    /// A new database's URL on the shared server, reached as `host`, with `parameters`;
+    /// `parameters` may name the server's CA as `CA` and an unrelated one as `OTHER`.
+    private func tlsDatabase(host: String = "localhost", _ parameters: String) throws -> String {
         let server = try runningPostgresServer()
         guard let certificates = server.certificates else { throw XCTSkip(server.tlsUnavailableReason ?? "no TLS") }
         let url = try server.makeDatabase("tls").replacingOccurrences(of: "@127.0.0.1:", with: "@\(host):")
-        let paths = TestCertificatesPaths(ca: certificates.caCertificate, otherCA: certificates.otherCACertificate)
-        return (url + "?" + parameters.replacingOccurrences(of: "CA", with: paths.ca).replacingOccurrences(of: "OTHER", with: paths.otherCA), paths)
+        let query = parameters.replacingOccurrences(of: "OTHER", with: certificates.otherCACertificate)
+            .replacingOccurrences(of: "=CA", with: "=\(certificates.caCertificate)")
+        return url + "?" + query
     }
 
     /// Whether the store's current connection is encrypted, and its backend pid.
@@ -27,19 +29,24 @@ final class PostgresTLSTests: XCTestCase {
         return try XCTUnwrap(rows.first)
     }
 
-    func testRequireEncryptsWithoutCheckingTheCertificate() async throws {
-        let store = try PostgresStore(url: try tlsDatabase(host: "127.0.0.1", "sslmode=require").url)
+    /// Recovers a job through `parameters` on `host` and checks the connection is encrypted.
+    private func assertConnectsOverTLS(_ parameters: String, host: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let store = try PostgresStore(url: try tlsDatabase(host: host, parameters))
         _ = try await store.recover(job: "j", table: table)
         let state = try await connectionState(store)
-        XCTAssertTrue(state.ssl)
+        XCTAssertTrue(state.ssl, "\(parameters) on \(host)", file: file, line: line)
         await store.close()
+    }
+
+    func testRequireEncryptsWithoutCheckingTheCertificate() async throws {
+        try await assertConnectsOverTLS("sslmode=require", host: "127.0.0.1")
     }
 
     /// verify-full with the CA that signed the server's certificate and the
     /// host name it names connects over TLS, and a reconnection after the
     /// server dropped the connection is encrypted again.
     func testVerifyFullConnectsAndReconnectsOverTLS() async throws {
-        let store = try PostgresStore(url: try tlsDatabase("sslmode=verify-full&sslrootcert=CA").url)
+        let store = try PostgresStore(url: try tlsDatabase("sslmode=verify-full&sslrootcert=CA"))
         _ = try await store.recover(job: "j", table: table)
         let first = try await connectionState(store)
         XCTAssertTrue(first.ssl)
@@ -55,11 +62,7 @@ final class PostgresTLSTests: XCTestCase {
     }
 
     func testVerifyCAAcceptsAnyHostNameButNotAnotherCA() async throws {
-        let store = try PostgresStore(url: try tlsDatabase(host: "127.0.0.1", "sslmode=verify-ca&sslrootcert=CA").url)
-        _ = try await store.recover(job: "j", table: table)
-        let state = try await connectionState(store)
-        XCTAssertTrue(state.ssl)
-        await store.close()
+        try await assertConnectsOverTLS("sslmode=verify-ca&sslrootcert=CA", host: "127.0.0.1")
         try await assertFailsAtStart("sslmode=verify-ca&sslrootcert=OTHER", host: "127.0.0.1", mentioning: "sslrootcert")
     }
 
@@ -75,7 +78,7 @@ final class PostgresTLSTests: XCTestCase {
 
     private func assertFailsAtStart(_ parameters: String, host: String, mentioning text: String,
                                     file: StaticString = #filePath, line: UInt = #line) async throws {
-        let store = try PostgresStore(url: try tlsDatabase(host: host, parameters).url)
+        let store = try PostgresStore(url: try tlsDatabase(host: host, parameters))
         do {
             _ = try await store.recover(job: "j", table: table)
             XCTFail("connected with \(parameters) to \(host)", file: file, line: line)
@@ -185,10 +188,4 @@ final class PostgresTLSTests: XCTestCase {
             XCTAssertTrue(error.message.contains("sslrootcert") && error.message.contains("/no/such/ca.pem"), error.message)
         }
     }
-}
-
-/// The CA files a TLS test points its URLs at.
-struct TestCertificatesPaths {
-    var ca: String
-    var otherCA: String
 }
