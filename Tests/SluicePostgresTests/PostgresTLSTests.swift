@@ -1,8 +1,11 @@
 import Foundation
 import PostgresNIO
 import Sluice
+import SluiceJobs
+import SluiceKafka
 @testable import SluicePostgres
 import SluicePostgresTesting
+import SluiceTesting
 import XCTest
 
 /// The sink's `sslmode` and `sslrootcert` against the test server, which
@@ -59,6 +62,35 @@ final class PostgresTLSTests: XCTestCase {
         XCTAssertNotEqual(second.pid, first.pid, "a new connection")
         XCTAssertTrue(second.ssl, "the new connection keeps the TLS settings")
         await store.close()
+    }
+
+    /// The word-count job commits its batches through verify-full.
+    func testWordCountCommitsThroughVerifyFull() async throws {
+        let url = try tlsDatabase("sslmode=verify-full&sslrootcert=CA")
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("tls-words")
+        try cluster.createTopic(topic, partitions: 1)
+        let lines = ["a b a", "c a", "b"]
+        let producer = try KafkaProducer(configuration: KafkaTestEnvironment.producerConfiguration(bootstrap: cluster.bootstrapServers))
+        for line in lines { _ = try await producer.send(KafkaProducerMessage(topic: topic, partition: 0, value: Array(line.utf8))) }
+        try await producer.flush(timeout: .seconds(30))
+        try producer.close()
+
+        var job = WordCountJob(bootstrapServers: cluster.bootstrapServers, topic: topic, job: "tls-wc", sink: .postgres(url: url))
+        job.partitions = [0]
+        job.consumer = KafkaTestEnvironment.consumerConfiguration(bootstrap: cluster.bootstrapServers, groupID: "tls-wc")
+        let driver = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
+        try await job.define(on: driver.context)
+        try driver.start()
+        try await driver.runBatches(2)
+        await driver.stop(graceful: true)
+
+        let reader = try PostgresStore(url: url)
+        let totals = try await reader.counts()
+        XCTAssertEqual(totals, ["a": 3, "b": 2, "c": 1])
+        let state = try await connectionState(reader)
+        XCTAssertTrue(state.ssl)
+        await reader.close()
     }
 
     func testVerifyCAAcceptsAnyHostNameButNotAnotherCA() async throws {
