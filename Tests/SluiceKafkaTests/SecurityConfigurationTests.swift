@@ -18,19 +18,26 @@ final class SecurityConfigurationTests: XCTestCase {
         effective(properties).filter { $0.key == "security.protocol" || $0.key.hasPrefix("sasl.") || $0.key.hasPrefix("ssl.") }
     }
 
+    /// Made once for the class: each openssl run takes a while.
+    private nonisolated(unsafe) static var shared: Result<TestCertificates, any Error>?
     private var certificates: TestCertificates!
     private var files: (ca: String, certificate: String, key: String)!
-    private var directory: URL!
+    private var directory: URL { certificates.directory }
 
     override func setUpWithError() throws {
         guard TestCertificates.opensslAvailable else { throw XCTSkip("openssl is needed to make test certificates") }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-security-\(UUID().uuidString)")
-        certificates = try TestCertificates(in: directory)
+        let made = Self.shared ?? Result {
+            try TestCertificates(in: FileManager.default.temporaryDirectory.appendingPathComponent("sluice-security-\(UUID().uuidString)"))
+        }
+        Self.shared = made
+        certificates = try made.get()
         files = (certificates.caCertificate, certificates.clientCertificate, certificates.clientKey)
     }
 
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+    override class func tearDown() {
+        if case .success(let certificates)? = shared { try? FileManager.default.removeItem(at: certificates.directory) }
+        shared = nil
+        super.tearDown()
     }
 
     private func scramOverTLS() -> KafkaSecurityOptions {
