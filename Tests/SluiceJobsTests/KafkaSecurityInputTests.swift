@@ -62,6 +62,20 @@ final class KafkaSecurityInputTests: XCTestCase {
         XCTAssertEqual(settings.security.sasl.password?.revealed, "from-file", "the file beats the environment")
     }
 
+    /// PLAIN without TLS works but warns: the password crosses the network in clear.
+    func testPlainWithoutTLSWarns() throws {
+        var input = KafkaSecurityInput()
+        input.securityProtocol = .saslPlaintext
+        input.saslMechanism = .plain
+        input.saslUsername = "u"
+        let plain = try input.resolve(environment: [KafkaSecurityInput.saslPasswordVariable: "p"])
+        XCTAssertEqual(plain.warnings.count, 1)
+        XCTAssertTrue(plain.warnings[0].contains("unencrypted"), plain.warnings[0])
+        input.saslMechanism = .scramSHA256
+        XCTAssertEqual(try input.resolve(environment: [KafkaSecurityInput.saslPasswordVariable: "p"]).warnings, [],
+                       "SCRAM never sends the password itself")
+    }
+
     func testPasswordArgumentWorksButWarnsOnce() throws {
         var input = KafkaSecurityInput()
         input.saslMechanism = .plain
@@ -100,6 +114,7 @@ final class KafkaSecurityInputTests: XCTestCase {
         input.saslUsername = "u"
         XCTAssertThrowsError(try input.resolve(environment: [:])) { error in
             XCTAssertEqual((error as? KafkaError)?.setting, "security.sasl.password")
+            XCTAssertTrue("\(error)".contains("(command line: --sasl-password-file FILE or $SLUICE_KAFKA_SASL_PASSWORD)"), "\(error)")
         }
         var oauth = KafkaSecurityInput()
         oauth.saslMechanism = .oauthBearer

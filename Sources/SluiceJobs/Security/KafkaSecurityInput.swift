@@ -77,8 +77,34 @@ public struct KafkaSecurityInput: Sendable {
                     + "use the typed options with a password file or environment variable instead")
             }
         }
+        if security.securityProtocol == .saslPlaintext, saslMechanism == .plain {
+            warnings.append("SASL PLAIN over sasl_plaintext sends the password unencrypted; use --security-protocol sasl_ssl "
+                + "unless the network to the brokers is trusted")
+        }
         let settings = KafkaConnectionSettings(security: security, additionalProperties: additional, warnings: warnings)
-        try settings.validate()
+        do {
+            try settings.validate()
+        } catch var error as KafkaError {
+            if let setting = error.setting, let options = Self.options(for: setting) { error.message += " (command line: \(options))" }
+            throw error
+        }
         return settings
+    }
+
+    /// The command-line options that give a typed setting, for error messages.
+    static func options(for setting: String) -> String? {
+        switch setting {
+        case "security.securityProtocol": return "--security-protocol"
+        case "security.sasl.mechanism": return "--sasl-mechanism"
+        case "security.sasl.username": return "--sasl-username"
+        case "security.sasl.password": return "--sasl-password-file FILE or $\(saslPasswordVariable)"
+        case "security.sasl.oauthBearerToken": return "--sasl-oauthbearer-token-file FILE or $\(oauthBearerTokenVariable)"
+        case "security.tls": return "--ssl-ca, --ssl-cert, --ssl-key, --no-ssl-hostname-verification"
+        case "security.tls.caFile": return "--ssl-ca"
+        case "security.tls.certificateFile": return "--ssl-cert"
+        case "security.tls.keyFile": return "--ssl-key"
+        case "security.tls.keyPassword": return "--ssl-key-password-file FILE or $\(sslKeyPasswordVariable)"
+        default: return nil
+        }
     }
 }
