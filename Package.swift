@@ -124,7 +124,7 @@ let package = Package(
                                                             .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
-        .testTarget(name: "SluiceJobsTests", dependencies: ["SluiceJobs", "SluiceKafka", "SluicePostgres"]),
+        .testTarget(name: "SluiceJobsTests", dependencies: ["SluiceJobs", "SluiceKafka", "SluiceKafkaSink", "SluicePostgres"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite", "SluicePostgres", "SluicePostgresTesting",
                                                      .product(name: "PostgresNIO", package: "postgres-nio")]),
     ],

@@ -1,12 +1,15 @@
 import Foundation
 import Sluice
 import SluiceJobs
+import SluiceKafka
+import SluiceKafkaSink
 import SluicePostgres
 import XCTest
 
 /// A postgres: sink's password from `--sink-password-file`, the URL or
-/// `SLUICE_SINK_PASSWORD`, never shown in the sink's description.
-final class SinkPasswordTests: XCTestCase {
+/// `SLUICE_SINK_PASSWORD`, never shown in the sink's description; a kafka:
+/// sink connecting with the command's Kafka settings.
+final class SinkSecurityTests: XCTestCase {
     private let url = "postgres://job@db.example:5432/results"
 
     private func password(of sink: SinkSpecification) throws -> String? {
@@ -41,6 +44,19 @@ final class SinkPasswordTests: XCTestCase {
         let text = try XCTUnwrap(warning)
         XCTAssertTrue(text.contains("--sink-password-file") && text.contains(SinkSpecification.passwordVariable), text)
         XCTAssertFalse(text.contains("in-url"), text)
+    }
+
+    /// A kafka: sink's clients connect with the command's Kafka settings.
+    func testKafkaSinkUsesTheConnectionSettings() throws {
+        let settings = KafkaConnectionSettings(
+            security: KafkaSecurityOptions(securityProtocol: .saslSSL, sasl: KafkaSASLOptions(mechanism: .plain, username: "u", password: "p")),
+            additionalProperties: ["client.rack": "r1"])
+        let store = try XCTUnwrap(try SinkSpecification("kafka:out").open(kafkaBootstrapServers: "b:9", kafka: settings) as? KafkaTransactionalStore)
+        let producer = try XCTUnwrap(store.configuration.producer)
+        XCTAssertEqual(producer.security.securityProtocol, .saslSSL)
+        XCTAssertEqual(producer.security.sasl.password?.revealed, "p")
+        XCTAssertEqual(producer.additionalProperties["client.rack"], "r1")
+        XCTAssertEqual(producer.bootstrapServers, "b:9")
     }
 
     func testNoPasswordAnywhereLeavesTheSinkAsItIs() throws {
