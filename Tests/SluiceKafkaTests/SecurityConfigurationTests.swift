@@ -139,6 +139,10 @@ final class SecurityConfigurationTests: XCTestCase {
                       setting: "security.sasl.password", mentions: "'u'")
         assertRefused(KafkaSecurityOptions(securityProtocol: .saslSSL, sasl: KafkaSASLOptions(mechanism: .oauthBearer)),
                       setting: "security.sasl.oauthBearerToken", mentions: "'http' feature")
+        assertRefused(KafkaSecurityOptions(securityProtocol: .saslSSL, sasl: KafkaSASLOptions(
+                          mechanism: .oauthBearer, password: "p",
+                          oauthBearerToken: { KafkaOAuthBearerToken(value: "t", principal: "p", expiresAt: Date()) })),
+                      setting: "security.sasl.password", mentions: "not a password")
         assertRefused(KafkaSecurityOptions(securityProtocol: .plaintext, tls: KafkaTLSOptions(caFile: files.ca)),
                       setting: "security.tls", mentions: "use ssl or sasl_ssl")
         assertRefused(KafkaSecurityOptions(securityProtocol: .saslPlaintext, sasl: KafkaSASLOptions(mechanism: .plain, username: "u", password: "p"),

@@ -104,6 +104,11 @@ final class PostgresTLSTests: XCTestCase {
         try await assertFailsAtStart("sslmode=verify-full&sslrootcert=CA", host: "127.0.0.1", mentioning: "does not name the host")
     }
 
+    /// As in libpq, require with a root certificate checks the certificate as verify-ca does.
+    func testRequireWithARootCertificateChecksTheCA() async throws {
+        try await assertFailsAtStart("sslmode=require&sslrootcert=OTHER", host: "127.0.0.1", mentioning: "TLS handshake failed")
+    }
+
     func testVerifyFullRefusesACertificateFromAnotherCA() async throws {
         try await assertFailsAtStart("sslmode=verify-full&sslrootcert=OTHER", host: "localhost", mentioning: "TLS handshake failed")
     }
@@ -208,6 +213,19 @@ final class PostgresTLSTests: XCTestCase {
                 XCTAssertTrue(message.contains(text), message)
                 XCTAssertFalse(message.contains(":pw@"), "the password is hidden: \(message)")
             }
+        }
+    }
+
+    func testRootCertificateFileWithoutAPEMCertificateFailsNamingIt() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-not-pem-\(UUID().uuidString)").path
+        try "not a certificate".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let store = try PostgresStore(url: "postgres://u@127.0.0.1:1/db?sslmode=verify-full&sslrootcert=\(path)")
+        do {
+            _ = try await store.recover(job: "j", table: table)
+            XCTFail("connected with a root certificate file that holds none")
+        } catch let error as StreamingError {
+            XCTAssertTrue(error.message.contains("holds no usable PEM certificate") && error.message.contains(path), error.message)
         }
     }
 
