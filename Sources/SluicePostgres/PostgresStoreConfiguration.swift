@@ -130,4 +130,3 @@ extension PostgresStoreConfiguration: CustomStringConvertible, CustomDebugString
     public var description: String { displayURL }
     public var debugDescription: String { displayURL }
 }
-
