@@ -38,9 +38,13 @@ final class SecretsProcessTests: XCTestCase {
         return (server, url.replacingOccurrences(of: "\(PostgresTestServer.user)@", with: "\(Self.user)@"))
     }
 
-    /// An embedded cluster with `lines` records in topic `words`.
+    /// The job names the tests run (each its own consumer group, so each reads the topic from the start).
+    private static let jobs = ["from-file", "from-environment"]
+
+    /// An embedded cluster with `lines` records in topic `words`, and the jobs' repartition topics.
     private func cluster(lines: Int) throws -> (SluiceProcess, String) {
-        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:1"])
+        let repartitions = Self.jobs.flatMap { ["--topic", "\($0)-words-repartition:1", "--topic", "\($0)-words-per-second-repartition:1"] }
+        let broker = try SluiceProcess(["broker", "--brokers", "1", "--topic", "words:1"] + repartitions)
         let bootstrap = String(try broker.waitForLine(startingWith: "bootstrap ", timeout: .seconds(20)).dropFirst("bootstrap ".count))
         let produce = try SluiceProcess(["produce", "--bootstrap", bootstrap, "--topic", "words", "--count", "\(lines)", "--seed", "5"])
         XCTAssertEqual(try produce.waitForExit(timeout: .seconds(60)), 0, produce.standardError)
@@ -52,7 +56,7 @@ final class SecretsProcessTests: XCTestCase {
                         lines: Int) throws -> String {
         let job = try SluiceProcess(["run", "wordcount", "--bootstrap", bootstrap, "--topic", "words", "--sink", "postgres:\(sink)",
                                      "--job", name, "--assign", "--interval", "200ms", "--log-level", "info"] + extra, environment: environment)
-        let done = job.waitForOutput(timeout: .seconds(60)) { _, log in SluiceProcess.recordsLogged(log) >= lines }
+        let done = job.waitForOutput(timeout: .seconds(60)) { _, log in SluiceProcess.recordsLogged(log) >= lines && SluiceProcess.isIdle(log) }
         job.signal(SIGTERM)
         _ = try job.waitForExit(timeout: .seconds(30))
         XCTAssertTrue(done, "the job committed the input:\n\(job.standardError)")
@@ -67,11 +71,11 @@ final class SecretsProcessTests: XCTestCase {
         try (Self.password + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         defer { unlink(file) }
 
-        let fromFile = try runJob("from-file", bootstrap: bootstrap, sink: url, extra: ["--sink-password-file", file], lines: 40)
+        let fromFile = try runJob(Self.jobs[0], bootstrap: bootstrap, sink: url, extra: ["--sink-password-file", file], lines: 40)
         XCTAssertFalse(fromFile.contains(Self.password), fromFile)
         XCTAssertFalse(fromFile.contains("can be read by every user"), "no warning without a password argument")
 
-        let fromEnvironment = try runJob("from-environment", bootstrap: bootstrap, sink: try await database().url,
+        let fromEnvironment = try runJob(Self.jobs[1], bootstrap: bootstrap, sink: try await database().url,
                                          environment: ["SLUICE_SINK_PASSWORD": Self.password], lines: 40)
         XCTAssertFalse(fromEnvironment.contains(Self.password), fromEnvironment)
     }
