@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.0.0"),
+        // Already a dependency of postgres-nio; named for the PostgreSQL sink's TLS settings.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Layer 1: the only target that sees C.
@@ -58,10 +60,11 @@ let package = Package(
         .target(
             name: "SluicePostgres",
             dependencies: ["Sluice", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Test support: a throwaway PostgreSQL server (initdb + pg_ctl as the postgres user).
-        .target(name: "SluicePostgresTesting"),
+        .target(name: "SluicePostgresTesting", dependencies: ["SluiceTesting"]),
         // Layer 4: the Kafka exactly-once store (transactional producer + changelog).
         .target(
             name: "SluiceKafkaSink",
@@ -78,7 +81,7 @@ let package = Package(
         // Test support: manual clock, batch-by-batch driver, mock-cluster helpers.
         .target(
             name: "SluiceTesting",
-            dependencies: ["Sluice", "SluiceKafka"]
+            dependencies: ["Sluice", "SluiceKafka", .product(name: "Logging", package: "swift-log")]
         ),
         // Layer 5: the thin executable.
         .executableTarget(
@@ -121,6 +124,7 @@ let package = Package(
                                                             .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "SluiceKafkaSinkTests", dependencies: ["SluiceKafkaSink", "SluiceKafkaStream", "SluiceTesting"]),
         .testTarget(name: "SluiceWorkloadsTests", dependencies: ["SluiceWorkloads"]),
+        .testTarget(name: "SluiceJobsTests", dependencies: ["SluiceJobs", "SluiceKafka", "SluiceKafkaSink", "SluicePostgres"]),
         .testTarget(name: "sluiceTests", dependencies: ["SluiceKafka", "SluiceTesting", "SluiceWorkloads", "SluiceSQLite", "SluicePostgres", "SluicePostgresTesting",
                                                      .product(name: "PostgresNIO", package: "postgres-nio")]),
     ],

@@ -1,11 +1,13 @@
 import Sluice
+import SluiceKafka
 import SluiceKafkaSink
 import SluicePostgres
 import SluiceSQLite
 
 /// Where a job's exactly-once results go, as written on the command line:
 /// `sqlite:FILE` (the embedded default) or `postgres:URL`, the URL being
-/// `postgres://user:password@host:port/database`.
+/// `postgres://user@host:port/database` (the password from `--sink-password-file`
+/// or `SLUICE_SINK_PASSWORD`; see ``resolvingPassword(file:environment:)``).
 public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)
@@ -14,7 +16,7 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
     case kafka(topic: String)
 
     /// The accepted forms, for messages and help.
-    public static let forms = "sqlite:FILE, postgres:postgres://user:password@host:port/database or kafka:TOPIC"
+    public static let forms = "sqlite:FILE, postgres:postgres://user@host:port/database[?sslmode=…] or kafka:TOPIC"
 
     /// Parses `sqlite:FILE` or `postgres:URL`; throws naming the accepted forms.
     public init(_ text: String) throws {
@@ -44,8 +46,9 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Opens the store; a Kafka sink writes to `kafkaBootstrapServers`.
-    public func open(kafkaBootstrapServers: String? = nil) throws -> any ExactlyOnceStore {
+    /// Opens the store; a Kafka sink writes to `kafkaBootstrapServers`,
+    /// connecting with `kafka`'s security settings and properties.
+    public func open(kafkaBootstrapServers: String? = nil, kafka: KafkaConnectionSettings = KafkaConnectionSettings()) throws -> any ExactlyOnceStore {
         switch self {
         case .sqlite(let path): return try SQLiteStore(path: path)
         case .postgres(let url): return try PostgresStore(url: url)
@@ -53,7 +56,11 @@ public enum SinkSpecification: Sendable, Hashable, CustomStringConvertible {
             guard let kafkaBootstrapServers else {
                 throw StreamingError(code: .invalidArgument, message: "the kafka:\(topic) sink needs the cluster's bootstrap servers (--bootstrap)")
             }
-            return KafkaTransactionalStore(configuration: .init(bootstrapServers: kafkaBootstrapServers, outputTopic: topic))
+            var configuration = KafkaTransactionalStore.Configuration(bootstrapServers: kafkaBootstrapServers, outputTopic: topic)
+            var producer = KafkaProducerConfiguration(bootstrapServers: kafkaBootstrapServers)
+            kafka.apply(to: &producer)
+            configuration.producer = producer
+            return KafkaTransactionalStore(configuration: configuration)
         }
     }
 }

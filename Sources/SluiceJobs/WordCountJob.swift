@@ -30,6 +30,9 @@ public struct WordCountJob: Sendable {
     public var deadLetterPolicy: DeadLetterPolicy = .deadLetter
     /// Consumer settings (session timeouts in tests). Default: Kafka's.
     public var consumer: KafkaConsumerConfiguration?
+    /// How a kafka: sink's clients reach the cluster (give the consumer the
+    /// same with ``KafkaConnectionSettings/apply(to:)-consumer``). Default: plaintext.
+    public var kafka = KafkaConnectionSettings()
     /// Read exactly these partitions of the topic without joining the group
     /// (no rebalance wait); nil subscribes through the group. Default: nil.
     public var partitions: [Int32]?
@@ -98,7 +101,7 @@ public struct WordCountJob: Sendable {
                 allowedLateness: .seconds(3_600), emit: .onEveryUpdate,
                 initial: Int64(0), add: { $0 + $1.words }, merge: +)
             .results
-        try await context.saveExactlyOnce(to: try sink.open(kafkaBootstrapServers: bootstrapServers), job: job, tables: [
+        try await context.saveExactlyOnce(to: try sink.open(kafkaBootstrapServers: bootstrapServers, kafka: kafka), job: job, tables: [
             ExactlyOnceTable(changedTotals, table: Self.table) { [.text($0.0), .integer($0.1)] },
             ExactlyOnceTable(perSecond, table: Self.windowTable) {
                 [.integer($0.window.start), .integer($0.window.end), .integer($0.value)]

@@ -5,15 +5,19 @@ import Logging
 public final class KafkaAdmin: Sendable {
     let client: RDKafkaClient
 
-    /// Connects to the cluster; `additionalProperties` are validated here.
+    /// Connects to the cluster with `security` (the cluster's TLS and SASL
+    /// settings); `security` and `additionalProperties` are validated here.
     public init(
-        bootstrapServers: String, additionalProperties: [String: String] = [:],
+        bootstrapServers: String, security: KafkaSecurityOptions = KafkaSecurityOptions(),
+        additionalProperties: [String: String] = [:],
         logger: Logger = Logger(label: "sluice.kafka.admin")
     ) throws {
         var properties: [(name: String, value: String)] = [("bootstrap.servers", bootstrapServers), ("client.id", "sluice-admin")]
+        properties += security.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         client = try RDKafkaClient(
-            kind: .producer, properties: properties, callbacks: RDKafkaCallbacks(logger: logger),
+            kind: .producer, properties: properties, security: security,
+            callbacks: RDKafkaCallbacks(logger: logger, security: security),
             bootstrapServers: bootstrapServers)
     }
 

@@ -52,8 +52,8 @@ public final class KafkaConsumer: Sendable {
             continuation.yield(event)
         }
         self.client = try RDKafkaClient(
-            kind: .consumer, properties: configuration.librdkafkaProperties,
-            callbacks: RDKafkaCallbacks(logger: logger, onConsumerEvent: handler),
+            kind: .consumer, properties: configuration.librdkafkaProperties, security: configuration.security,
+            callbacks: RDKafkaCallbacks(logger: logger, security: configuration.security, onConsumerEvent: handler),
             bootstrapServers: configuration.bootstrapServers)
         self.configuration = configuration
         self.logger = logger

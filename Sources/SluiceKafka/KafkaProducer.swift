@@ -65,8 +65,8 @@ public final class KafkaProducer: Sendable {
             waiter?.resume(returning: report)
         }
         self.client = try RDKafkaClient(
-            kind: .producer, properties: configuration.librdkafkaProperties,
-            callbacks: RDKafkaCallbacks(logger: logger, onDelivery: handler),
+            kind: .producer, properties: configuration.librdkafkaProperties, security: configuration.security,
+            callbacks: RDKafkaCallbacks(logger: logger, security: configuration.security, onDelivery: handler),
             bootstrapServers: configuration.bootstrapServers)
         self.configuration = configuration
         self.logger = logger

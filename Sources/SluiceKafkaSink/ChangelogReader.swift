@@ -12,6 +12,7 @@ struct ChangelogReader {
     func read(job: String) throws -> RecoveredJob {
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: configuration.bootstrapServers)
         consumerConfiguration.isolationLevel = .readCommitted
+        consumerConfiguration.security = configuration.producer?.security ?? KafkaSecurityOptions()
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         defer { try? consumer.close() }
         let partitionCount: Int

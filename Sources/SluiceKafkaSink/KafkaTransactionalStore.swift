@@ -43,7 +43,8 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
         /// topic administration: create it there with `MockCluster.createTopic`
         /// and set this to false. Default: true.
         public var createChangelogTopic: Bool = true
-        /// Settings of the producer (and the changelog reader's connection).
+        /// Settings of the producer; its ``KafkaProducerConfiguration/security``
+        /// also serves the changelog reader and the topic administration.
         public var producer: KafkaProducerConfiguration?
 
         public init(bootstrapServers: String, outputTopic: String, changelogTopic: String? = nil) {
@@ -202,7 +203,8 @@ public final class KafkaTransactionalStore: ExactlyOnceStore {
     /// created by the first transaction's records (auto-creation), without
     /// compaction — create it yourself with cleanup.policy=compact.
     private static func ensureChangelogTopic(_ configuration: Configuration, logger: Logger) throws {
-        let admin = try KafkaAdmin(bootstrapServers: configuration.bootstrapServers)
+        let admin = try KafkaAdmin(
+            bootstrapServers: configuration.bootstrapServers, security: configuration.producer?.security ?? KafkaSecurityOptions())
         if (try? admin.describeTopic(configuration.changelogTopic)) != nil { return }
         do {
             try admin.createTopic(

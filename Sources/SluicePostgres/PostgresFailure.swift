@@ -13,7 +13,10 @@ struct PostgresFailure: Error {
 
     init(_ error: any Error) {
         underlying = error
-        if let error = error as? PSQLError {
+        if let message = tlsFailureMessage(error) {
+            self.message = message
+            isRetriable = false
+        } else if let error = error as? PSQLError {
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? ""
                 let text = error.serverInfo?[.message] ?? "server error"

@@ -298,7 +298,7 @@ public actor PostgresStore: ExactlyOnceStore {
         if let connection, !connection.isClosed { return connection }
         connection = nil
         connectionCount += 1
-        let new = try await PostgresConnection.connect(configuration: configuration.connection, id: connectionCount, logger: logger)
+        let new = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: connectionCount, logger: logger)
         if connectionCount > 1 { logger.info("reconnected to \(configuration.displayURL)") }
         connection = new
         return new

@@ -16,6 +16,13 @@ public struct PostgresStoreConfiguration: Sendable {
     public var password: String?
     /// Default: the user name.
     public var database: String?
+    /// Whether and how the connection is encrypted (the URL's `sslmode`).
+    /// Default: `.disable`.
+    public var tls: PostgresTLSMode = .disable
+    /// CA certificates (PEM) the server's certificate must be signed by, for
+    /// `.verifyCA` and `.verifyFull` (the URL's `sslrootcert`). Default: `nil`
+    /// (the system's trust roots).
+    public var rootCertificateFile: String?
     /// How long one connection attempt may take. Default: 5 s.
     public var connectTimeout: Duration = .seconds(5)
     /// Attempts of one commit (or recovery) before it throws, when the
@@ -41,9 +48,10 @@ public struct PostgresStoreConfiguration: Sendable {
         self.database = database
     }
 
-    /// Parses `postgres://user:password@host:port/database` (or
-    /// `postgresql://…`); user, password, port and database may be left out.
-    /// `?sslmode=disable` is accepted; TLS is not supported yet.
+    /// Parses `postgres://user:password@host:port/database?sslmode=MODE&sslrootcert=FILE`
+    /// (or `postgresql://…`); user, password, port, database and the
+    /// parameters may be left out. `sslmode` is `disable` (the default),
+    /// `require`, `verify-ca` or `verify-full`, as in libpq.
     public init(url text: String) throws {
         func invalid(_ why: String) -> StreamingError {
             StreamingError(
@@ -66,19 +74,30 @@ public struct PostgresStoreConfiguration: Sendable {
         database = path.isEmpty ? nil : path
         for item in components.queryItems ?? [] {
             switch (item.name, item.value ?? "") {
-            case ("sslmode", "disable"): continue
             case ("sslmode", let mode):
-                throw invalid("asks for sslmode=\(mode): the PostgreSQL sink does not support TLS yet; use sslmode=disable on a trusted network")
+                guard let parsed = PostgresTLSMode(rawValue: mode) else {
+                    throw invalid("asks for sslmode=\(mode), which the sink does not support; use "
+                        + PostgresTLSMode.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                tls = parsed
+            case ("sslrootcert", let file) where !file.isEmpty:
+                rootCertificateFile = file
             case (let name, _):
-                throw invalid("has the parameter '\(name)', which the sink does not understand (only sslmode=disable)")
+                throw invalid("has the parameter '\(name)', which the sink does not understand (only sslmode and sslrootcert)")
             }
+        }
+        if rootCertificateFile != nil, tls == .disable {
+            throw invalid("gives sslrootcert with sslmode=disable; add sslmode=verify-full (or verify-ca) to check the server")
         }
     }
 
     /// The connection string without the password, for logs.
     public var displayURL: String {
         let user = password == nil ? username : "\(username):***"
-        return "postgres://\(user)@\(host):\(port)/\(database ?? username)"
+        var parameters: [String] = []
+        if tls != .disable { parameters.append("sslmode=\(tls.rawValue)") }
+        if let rootCertificateFile { parameters.append("sslrootcert=\(rootCertificateFile)") }
+        return "postgres://\(user)@\(host):\(port)/\(database ?? username)" + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }
 
     static func masked(_ text: String) -> String {
@@ -87,9 +106,10 @@ public struct PostgresStoreConfiguration: Sendable {
         return components.string ?? text
     }
 
-    var connection: PostgresConnection.Configuration {
+    /// postgres-nio's settings for one connection.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
-            host: host, port: port, username: username, password: password, database: database ?? username, tls: .disable)
+            host: host, port: port, username: username, password: password, database: database ?? username, tls: try tlsSetting())
         configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
             + connectTimeout.components.attoseconds / 1_000_000_000)
         return configuration
@@ -103,4 +123,10 @@ public struct PostgresStoreConfiguration: Sendable {
         }
         return min(wait, maximumBackoff)
     }
+}
+
+extension PostgresStoreConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The connection string without the password (``displayURL``).
+    public var description: String { displayURL }
+    public var debugDescription: String { displayURL }
 }

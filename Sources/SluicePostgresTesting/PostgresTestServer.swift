@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTesting
 import XCTest
 
 /// A throwaway PostgreSQL server for tests: `initdb` into a temporary
@@ -11,6 +12,10 @@ import XCTest
 /// as anyone else it runs as that user. One server is shared by the whole
 /// test process (``shared()``) and stopped when the process exits; each
 /// test takes a database of its own (``makeDatabase()``).
+///
+/// With `openssl` on PATH the server also speaks TLS (`ssl = on`) with a
+/// certificate for `localhost` from a throwaway CA (``certificates``);
+/// clients that do not ask for TLS connect as before.
 public final class PostgresTestServer: @unchecked Sendable {
     /// The superuser initdb creates; trusted on loopback, no password.
     public static let user = "sluice"
@@ -18,6 +23,11 @@ public final class PostgresTestServer: @unchecked Sendable {
     public private(set) var port: Int
     /// The temporary directory: `data/`, `socket/`, `server.log`.
     public let directory: URL
+    /// The CA and server certificate the server's TLS uses; nil when
+    /// `openssl` is missing or failed (``tlsUnavailableReason`` says why).
+    public private(set) var certificates: TestCertificates?
+    /// Why the server has no TLS, when it has none.
+    public private(set) var tlsUnavailableReason: String?
     private let binDirectory: URL
     private let serverUser: ServerUser
     private let lock = NSLock()
@@ -60,7 +70,12 @@ public final class PostgresTestServer: @unchecked Sendable {
     // MARK: Life cycle
 
     /// Runs initdb and starts a new server; throws `XCTSkip` when that is impossible here.
-    public init() throws {
+    ///
+    /// - Parameters:
+    ///   - tls: whether the server offers TLS (when `openssl` can make its certificate).
+    ///   - authenticationRules: `pg_hba.conf` lines placed before the default
+    ///     trust rules, e.g. `host all alice 127.0.0.1/32 scram-sha-256`.
+    public init(tls: Bool = true, authenticationRules: [String] = []) throws {
         binDirectory = try Self.findBinaries()
         if getuid() == 0 {
             guard let entry = getpwnam("postgres") else {
@@ -92,12 +107,36 @@ public final class PostgresTestServer: @unchecked Sendable {
                 "full_page_writes = off",
                 "max_connections = 60",
             ])
+            if tls { try setUpTLS() } else { tlsUnavailableReason = "this server was started without TLS" }
+            if !authenticationRules.isEmpty { try prependAuthenticationRules(authenticationRules) }
             try startOnFreePort()
         } catch {
             try? stop()
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
+    }
+
+    /// Makes the certificates and turns TLS on; without `openssl` the
+    /// server runs without TLS and the TLS tests skip.
+    private func setUpTLS() throws {
+        guard TestCertificates.opensslAvailable else {
+            tlsUnavailableReason = "openssl is not on PATH to make the test certificates"
+            return
+        }
+        let tlsDirectory = directory.appendingPathComponent("tls")
+        let made: TestCertificates
+        do {
+            made = try TestCertificates(in: tlsDirectory)
+        } catch {
+            tlsUnavailableReason = "making the test certificates failed: \(error)"
+            return
+        }
+        // PostgreSQL refuses a key that others may read; the server's user owns both files.
+        try FileManager.default.setAttributes([.posixPermissions: NSNumber(value: 0o600)], ofItemAtPath: made.serverKey)
+        for path in [tlsDirectory.path, made.serverCertificate, made.serverKey] { try handOver(URL(fileURLWithPath: path)) }
+        try appendSettings(["ssl = on", "ssl_cert_file = '\(made.serverCertificate)'", "ssl_key_file = '\(made.serverKey)'"])
+        certificates = made
     }
 
     /// Starts on a free port, trying again on another when one was taken meanwhile.
@@ -229,6 +268,12 @@ public final class PostgresTestServer: @unchecked Sendable {
         try FileManager.default.setAttributes(
             [.ownerAccountID: NSNumber(value: uid), .groupOwnerAccountID: NSNumber(value: gid), .posixPermissions: NSNumber(value: 0o700)],
             ofItemAtPath: url.path)
+    }
+
+    private func prependAuthenticationRules(_ rules: [String]) throws {
+        let hba = dataDirectory.appendingPathComponent("pg_hba.conf")
+        let existing = try String(contentsOf: hba, encoding: .utf8)
+        try Data((rules.joined(separator: "\n") + "\n" + existing).utf8).write(to: hba)
     }
 
     private func appendSettings(_ lines: [String]) throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceJobs
 import SluiceKafka
 import SluiceWorkloads
 
@@ -42,6 +43,8 @@ struct ProduceCommand: ParsableCommand {
     @Option(help: "Compression: none, gzip, snappy, lz4, zstd. Use lz4 for large loads into the embedded cluster.")
     var compression: KafkaCompression = .none
 
+    @OptionGroup(title: "Kafka security") var kafkaSecurity: KafkaSecurityArguments
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -52,14 +55,17 @@ struct ProduceCommand: ParsableCommand {
     func run() throws {
         common.bootstrapLogging()
         let logger = Logger(label: "sluice.produce")
+        let kafka = try kafkaSecurity.resolve()
+        kafka.logWarnings(logger)
         let signals = SignalWatcher()
         var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         configuration.compression = compression
         configuration.linger = .milliseconds(20)
         configuration.messageTimeout = .seconds(60)
+        kafka.apply(to: &configuration)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         // Fail fast, naming the topic, rather than timing out record by record.
-        let admin = try KafkaAdmin(bootstrapServers: bootstrap, logger: logger)
+        let admin = try kafka.admin(bootstrapServers: bootstrap, logger: logger)
         let partitionCount = Int32(max(1, try admin.describeTopic(topic).partitions.count))
 
         var progress = ProgressReporter(logger: logger, total: file == nil ? count : nil, unit: "records")

@@ -13,18 +13,24 @@ struct ResetCommand: AsyncParsableCommand {
     @Option(help: "The job's name.")
     var job: String
 
-    @Option(help: "The job's sink, as given to `sluice run`.")
-    var sink: String
+    @OptionGroup var sink: SinkArguments
 
     @Option(help: "Bootstrap servers, for a kafka:TOPIC sink.")
     var bootstrap: String?
+
+    @OptionGroup(title: "Kafka security (for a kafka:TOPIC sink)") var kafkaSecurity: KafkaSecurityArguments
 
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         common.bootstrapLogging()
-        let store = try SinkSpecification(sink).open(kafkaBootstrapServers: bootstrap)
+        let logger = Logger(label: "sluice.reset")
+        let kafka = try kafkaSecurity.resolve()
+        kafka.logWarnings(logger)
+        let (sinkSpecification, passwordWarning) = try sink.resolve()
+        if let passwordWarning { logger.warning("\(passwordWarning)") }
+        let store = try sinkSpecification.open(kafkaBootstrapServers: bootstrap, kafka: kafka)
         try await store.reset(job: job)
-        Logger(label: "sluice.reset").info("job '\(job)' reset in \(store.description)")
+        logger.info("job '\(job)' reset in \(store.description)")
     }
 }

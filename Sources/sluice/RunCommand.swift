@@ -32,8 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Input topic.")
     var topic: String
 
-    @Option(help: "Where results go: sqlite:FILE, or postgres:URL with URL postgres://user:password@host:port/database.")
-    var sink: String
+    @OptionGroup var sink: SinkArguments
 
     @Option(name: .customLong("job"), help: "The job's name: keys its offsets and state in the sink, and is its consumer group.")
     var jobName: String = "wordcount"
@@ -50,6 +49,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Undecodable records: dead-letter (keep them with their position and go on) or stop.")
     var onBadRecord: BadRecordPolicy = .deadLetter
 
+    @OptionGroup(title: "Kafka security") var kafkaSecurity: KafkaSecurityArguments
+
     @OptionGroup var common: CommonOptions
 
     enum BadRecordPolicy: String, ExpressibleByArgument, CaseIterable {
@@ -57,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        _ = try SinkSpecification(sink)
+        _ = try SinkSpecification(sink.sink)
         guard !jobName.isEmpty else { throw ValidationError("--job must not be empty") }
     }
 
@@ -65,15 +66,21 @@ struct RunCommand: AsyncParsableCommand {
         let signals = SignalWatcher()
         common.bootstrapLogging()
         let logger = Logger(label: "sluice.run")
+        let kafka = try kafkaSecurity.resolve()
+        kafka.logWarnings(logger)
+        let (sinkSpecification, passwordWarning) = try sink.resolve()
+        if let passwordWarning { logger.warning("\(passwordWarning)") }
         let context = try StreamingContext(batchInterval: interval.duration, configuration: StreamingConfiguration(logger: logger))
-        var wordCount = WordCountJob(bootstrapServers: bootstrap, topic: topic, job: jobName, sink: try SinkSpecification(sink), interval: interval.duration)
+        var wordCount = WordCountJob(bootstrapServers: bootstrap, topic: topic, job: jobName, sink: sinkSpecification, interval: interval.duration)
         wordCount.maxRatePerPartition = maxRatePerPartition
         wordCount.deadLetterPolicy = onBadRecord == .stop ? .stop : .deadLetter
         var consumer = KafkaConsumerConfigurationDefaults.forJobs(bootstrap: bootstrap, group: jobName)
         consumer.groupID = jobName
+        kafka.apply(to: &consumer)
         wordCount.consumer = consumer
+        wordCount.kafka = kafka
         if assign {
-            let count = try KafkaAdmin(bootstrapServers: bootstrap, logger: logger).describeTopic(topic).partitions.count
+            let count = try kafka.admin(bootstrapServers: bootstrap, logger: logger).describeTopic(topic).partitions.count
             wordCount.partitions = (0..<Int32(count)).map { $0 }
         }
         try await wordCount.define(on: context)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceJobs
 import SluiceKafka
 
 /// `sluice tail`: print a topic's records as they come, kcat-style.
@@ -44,16 +45,21 @@ struct TailCommand: ParsableCommand {
     @Option(help: "Exit when no record arrived for this many seconds.")
     var idleExit: Double?
 
+    @OptionGroup(title: "Kafka security") var kafkaSecurity: KafkaSecurityArguments
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         common.bootstrapLogging()
         let logger = Logger(label: "sluice.tail")
+        let kafka = try kafkaSecurity.resolve()
+        kafka.logWarnings(logger)
         let signals = SignalWatcher()
         var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: group)
         configuration.autoOffsetReset = from == .earliest ? .earliest : .latest
         configuration.session.timeout = .seconds(10)
         configuration.session.heartbeatInterval = .seconds(1)
+        kafka.apply(to: &configuration)
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         if group != nil {
             try consumer.subscribe(topics: [topic])

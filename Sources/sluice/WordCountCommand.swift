@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Sluice
+import SluiceJobs
 import SluiceKafka
 import SluiceKafkaStream
 
@@ -47,6 +48,8 @@ struct WordCountCommand: AsyncParsableCommand {
     @Option(help: "How often the window slides, e.g. 10s (a multiple of the interval). Default: the interval.")
     var slide: DurationArgument?
 
+    @OptionGroup(title: "Kafka security") var kafkaSecurity: KafkaSecurityArguments
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -71,6 +74,9 @@ struct WordCountCommand: AsyncParsableCommand {
         } else if let bootstrap, let topic {
             var source = KafkaSourceConfiguration(bootstrapServers: bootstrap, topics: [topic], groupID: group)
             source.startingPosition = from == .earliest ? .earliest : .latest
+            let kafka = try kafkaSecurity.resolve()
+            kafka.logWarnings(logger)
+            kafka.apply(to: &source.consumer)
             lines = context.kafkaDirectStream(source).map { $0.valueString ?? "" }
         } else {
             throw ValidationError("give either --socket host:port, or --bootstrap and --topic")

@@ -36,6 +36,7 @@ final class ConfigurationTests: XCTestCase {
             "partition.assignment.strategy": "range,roundrobin",
             "reconnect.backoff.ms": "100",
             "reconnect.backoff.max.ms": "10000",
+            "security.protocol": "plaintext",
         ]
         XCTAssertEqual(properties, expected)
     }

@@ -31,9 +31,14 @@ final class SluiceProcess: @unchecked Sendable {
         }
     }
 
-    init(_ arguments: [String], stdin: FileHandle? = nil) throws {
+    /// Starts `sluice arguments…`; `environment` entries are added to (or
+    /// replace) the test's own environment.
+    init(_ arguments: [String], stdin: FileHandle? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = try Self.executableURL
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         if let stdin { process.standardInput = stdin }

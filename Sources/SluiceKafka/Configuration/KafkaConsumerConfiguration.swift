@@ -31,6 +31,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var partitionAssignmentStrategy: [KafkaPartitionAssignmentStrategy] = [.range, .roundRobin]
     /// Connection retry backoff.
     public var reconnect = ReconnectOptions()
+    /// TLS and SASL: how the client authenticates and encrypts its connections.
+    public var security = KafkaSecurityOptions()
     /// Any other librdkafka property (`name → value`), validated at start.
     /// Default: empty.
     public var additionalProperties: [String: String] = [:]
@@ -103,6 +105,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         // process is pid 1), so one started at another's committed offset.
         properties.append(("group.id", groupID ?? "sluice-unjoined-\(UUID().uuidString.lowercased())"))
         properties += reconnect.librdkafkaProperties
+        properties += security.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
     }

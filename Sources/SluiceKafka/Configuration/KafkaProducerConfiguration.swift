@@ -28,6 +28,8 @@ public struct KafkaProducerConfiguration: Sendable {
     public var queueBufferingMaxMessages: Int = 100_000
     /// Connection retry backoff.
     public var reconnect = ReconnectOptions()
+    /// TLS and SASL: how the client authenticates and encrypts its connections.
+    public var security = KafkaSecurityOptions()
     /// Any other librdkafka property (`name → value`), validated at start.
     /// Default: empty.
     public var additionalProperties: [String: String] = [:]
@@ -55,6 +57,7 @@ public struct KafkaProducerConfiguration: Sendable {
             properties.append(("transaction.timeout.ms", transactionTimeout.kafkaMilliseconds))
         }
         properties += reconnect.librdkafkaProperties
+        properties += security.librdkafkaProperties
         properties += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
     }

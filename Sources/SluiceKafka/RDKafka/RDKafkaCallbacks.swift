@@ -13,15 +13,20 @@ final class RDKafkaCallbacks: Sendable {
     let onConsumerEvent: (@Sendable (KafkaConsumerEvent) -> Void)?
     /// Called on the producer's poll thread for each delivery report.
     let onDelivery: (@Sendable (RDKafkaDelivery) -> Void)?
+    /// Supplies OAUTHBEARER tokens, called on librdkafka's background thread.
+    let oauthBearerToken: (@Sendable () throws -> KafkaOAuthBearerToken)?
     /// The last error librdkafka reported through its error callback.
     let lastError: Mutex<KafkaError?> = Mutex(nil)
 
     init(
         logger: Logger,
+        security: KafkaSecurityOptions = KafkaSecurityOptions(),
         onConsumerEvent: (@Sendable (KafkaConsumerEvent) -> Void)? = nil,
         onDelivery: (@Sendable (RDKafkaDelivery) -> Void)? = nil
     ) {
         self.logger = logger
+        self.oauthBearerToken = security.securityProtocol.usesSASL && security.sasl.mechanism == .oauthBearer
+            ? security.sasl.oauthBearerToken : nil
         self.onConsumerEvent = onConsumerEvent
         self.onDelivery = onDelivery
     }
@@ -38,6 +43,7 @@ final class RDKafkaCallbacks: Sendable {
         case .producer:
             rd_kafka_conf_set_dr_msg_cb(conf, rdkafkaDeliveryCallback)
         }
+        if oauthBearerToken != nil { installTokenRefresh(on: conf) }
     }
 
     static func from(_ opaque: UnsafeMutableRawPointer?) -> RDKafkaCallbacks? {

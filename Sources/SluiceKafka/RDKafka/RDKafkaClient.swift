@@ -21,12 +21,16 @@ final class RDKafkaClient: @unchecked Sendable {
     let callbacks: RDKafkaCallbacks
     let bootstrapServers: String
 
+    /// Checks `security` (contradictions, missing credentials and files, the
+    /// librdkafka features it needs) before any property is set.
     init(
         kind: Kind,
         properties: [(name: String, value: String)],
+        security: KafkaSecurityOptions,
         callbacks: RDKafkaCallbacks,
         bootstrapServers: String
     ) throws {
+        try security.checkAtStart(properties: properties)
         let config = try RDKafkaConfig(properties: properties)
         guard let conf = config.pointer else {
             throw KafkaError(code: .fail, message: "librdkafka configuration was already consumed")
@@ -40,6 +44,14 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         // rd_kafka_new took ownership of the conf on success.
         config.releaseOwnership()
+        if callbacks.oauthBearerToken != nil {
+            do {
+                try callbacks.enableTokenRefreshInBackground(on: handle)
+            } catch {
+                rd_kafka_destroy(handle)
+                throw error
+            }
+        }
         self.kind = kind
         self.handle = handle
         self.callbacks = callbacks

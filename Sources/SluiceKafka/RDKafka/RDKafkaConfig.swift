@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// Owns an `rd_kafka_conf_t` until it is handed to `rd_kafka_new`.
 final class RDKafkaConfig {
@@ -22,13 +23,19 @@ final class RDKafkaConfig {
         let result = rd_kafka_conf_set(pointer, name, value, &errorText, errorText.count)
         guard result == RD_KAFKA_CONF_OK else {
             let text = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let reason = result == RD_KAFKA_CONF_UNKNOWN ? "unknown property" : "invalid value \"\(value)\""
-            throw KafkaError(
-                code: .invalidConfiguration,
-                message: "librdkafka rejected setting '\(name)' (\(reason)): \(text)",
-                setting: name
-            )
+            throw Self.refusal(name: name, value: value, unknown: result == RD_KAFKA_CONF_UNKNOWN, librdkafkaText: text)
         }
+    }
+
+    /// The error for a property librdkafka refused, naming it; a secret's
+    /// value is never shown, not even where librdkafka's text repeats it.
+    static func refusal(name: String, value: String, unknown: Bool, librdkafkaText: String) -> KafkaError {
+        let sensitive = KafkaPropertyRedaction.isSensitive(name)
+        var text = librdkafkaText
+        if sensitive, !value.isEmpty { text = text.replacingOccurrences(of: value, with: KafkaSecret.redactedText) }
+        let reason = unknown ? "unknown property" : "invalid value \"\(sensitive ? KafkaSecret.redactedText : value)\""
+        return KafkaError(
+            code: .invalidConfiguration, message: "librdkafka rejected setting '\(name)' (\(reason)): \(text)", setting: name)
     }
 
     /// Gives up ownership: rd_kafka_new frees the conf only on success, so the
@@ -37,5 +44,14 @@ final class RDKafkaConfig {
 
     deinit {
         if let pointer { rd_kafka_conf_destroy(pointer) }
+    }
+}
+
+extension RDKafkaConfig {
+    /// What a client checks at start, without creating one: `security`, then
+    /// every property on a configuration that is thrown away.
+    static func check(_ properties: [(name: String, value: String)], security: KafkaSecurityOptions) throws {
+        try security.checkAtStart(properties: properties)
+        _ = try RDKafkaConfig(properties: properties)
     }
 }

@@ -59,10 +59,13 @@ extension DStream where Element == KafkaRecord {
                 message: "repartition '\(name)' reads one topic; its stream subscribes to \(configuration.subscription)")
         }
         let topicName = "\(configuration.groupID)-\(name)-repartition"
-        let topic = RepartitionTopic(name: topicName, input: input, bootstrapServers: configuration.bootstrapServers)
+        // The repartition topic's clients reach the cluster as the job's consumer does.
+        let topic = RepartitionTopic(name: topicName, input: input, bootstrapServers: configuration.bootstrapServers,
+                                     security: configuration.consumer.security)
         let codec = StateCodec<K, V>()
         let writer = try KafkaInputRegistry.writer(of: self) {
-            let writer = RepartitionWriter(bootstrapServers: configuration.bootstrapServers, logger: Logger(label: "sluice.kafka.repartition"))
+            let writer = RepartitionWriter(bootstrapServers: configuration.bootstrapServers, security: configuration.consumer.security,
+                                           logger: Logger(label: "sluice.kafka.repartition"))
             try foreachTaskBatch(name: "repartition(\(input))") { batches, time in
                 try await writer.write(batches, time: time)
             }

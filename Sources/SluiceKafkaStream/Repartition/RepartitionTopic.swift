@@ -10,18 +10,21 @@ final class RepartitionTopic: Sendable {
     let name: String
     let input: String
     let bootstrapServers: String
+    /// How the topic administration reaches the cluster (the job's consumer's).
+    let security: KafkaSecurityOptions
     private let partitions = Mutex<Int32?>(nil)
 
-    init(name: String, input: String, bootstrapServers: String) {
+    init(name: String, input: String, bootstrapServers: String, security: KafkaSecurityOptions = KafkaSecurityOptions()) {
         self.name = name
         self.input = input
         self.bootstrapServers = bootstrapServers
+        self.security = security
     }
 
     /// The topic's partition count, creating the topic first if needed. *Blocking*.
     func ensure(logger: Logger) throws -> Int32 {
         if let known = partitions.withLock({ $0 }) { return known }
-        let admin = try KafkaAdmin(bootstrapServers: bootstrapServers, logger: logger)
+        let admin = try KafkaAdmin(bootstrapServers: bootstrapServers, security: security, logger: logger)
         let count: Int32
         if let existing = try? admin.describeTopic(name) {
             count = Int32(existing.partitions.count)

@@ -20,12 +20,15 @@ final class RepartitionWriter: Sendable {
     }
 
     let bootstrapServers: String
+    /// How the producer reaches the cluster (the job's consumer's).
+    let security: KafkaSecurityOptions
     let logger: Logger
     private let targets = Mutex<[Target]>([])
     private let producer = Mutex<KafkaProducer?>(nil)
 
-    init(bootstrapServers: String, logger: Logger) {
+    init(bootstrapServers: String, security: KafkaSecurityOptions = KafkaSecurityOptions(), logger: Logger) {
         self.bootstrapServers = bootstrapServers
+        self.security = security
         self.logger = logger
     }
 
@@ -38,6 +41,7 @@ final class RepartitionWriter: Sendable {
             configuration.clientID = "sluice-repartition"
             configuration.enableIdempotence = true
             configuration.compression = .lz4
+            configuration.security = security
             let made = try KafkaProducer(configuration: configuration, logger: logger)
             producer = made
             return made
