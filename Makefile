@@ -2,12 +2,12 @@
 # Each installs the Debian packages it needs when they are missing.
 
 SWIFT ?= swift
-# What building and running needs; the tests also start a PostgreSQL server.
+# What building and running needs; the tests also start a PostgreSQL server (over TLS, with certificates made by openssl).
 APT_PACKAGES := librdkafka-dev libsqlite3-dev
-TEST_APT_PACKAGES := $(APT_PACKAGES) postgresql
+TEST_APT_PACKAGES := $(APT_PACKAGES) postgresql openssl
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all build deps test-deps test test-kafka test-core demo bench bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks clean
+.PHONY: all build deps test-deps test test-scale-out test-kafka test-core demo bench bench-consume bench-kafka-wordcount bench-latency bench-socket-wordcount bench-state bench-window bench-sinks clean
 
 all: build
 
@@ -35,7 +35,12 @@ build: deps
 ## test: the whole suite (unit, mock-cluster integration, separate processes)
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ScaleOutProcessTests
+
+## test-scale-out: several `sluice run wordcount` processes of one job through kills, joins and a pause (a few minutes)
+test-scale-out: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter ScaleOutProcessTests
 
 test-kafka: deps
 	$(SWIFT) test --filter SluiceKafkaTests

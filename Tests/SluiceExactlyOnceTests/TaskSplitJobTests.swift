@@ -45,6 +45,15 @@ final class TaskSplitJobTests: XCTestCase {
         try producer.close()
     }
 
+    /// A mock cluster whose topic holds records `0..<count`.
+    static func cluster(holding count: Int) throws -> (MockCluster, String) {
+        let cluster = try MockCluster(brokers: 1)
+        let topic = KafkaTestEnvironment.uniqueName("spend")
+        try cluster.createTopic(topic, partitions: partitions)
+        try produce(0..<count, topic: topic, cluster: cluster)
+        return (cluster, topic)
+    }
+
     static func expectedTotals(_ indices: Range<Int>) -> [String: Int64] {
         var totals: [String: Int64] = [:]
         for index in indices { totals[record(index).user, default: 0] += record(index).amount }
@@ -88,10 +97,7 @@ final class TaskSplitJobTests: XCTestCase {
     }
 
     func testEachTaskIsStoredOnItsOwnAndARestartRestoresIt() async throws {
-        let cluster = try MockCluster(brokers: 1)
-        let topic = KafkaTestEnvironment.uniqueName("spend")
-        try cluster.createTopic(topic, partitions: Self.partitions)
-        try Self.produce(0..<400, topic: topic, cluster: cluster)
+        let (cluster, topic) = try Self.cluster(holding: 400)
         let path = directory.appendingPathComponent("tasks.db").path
 
         let first = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
@@ -129,10 +135,7 @@ final class TaskSplitJobTests: XCTestCase {
     /// partitions (cooperative-sticky) and their state with them, each
     /// partition is then read by one context only, and the totals are exact.
     func testTwoContextsInOneGroupShareTheTasksWithExactTotals() async throws {
-        let cluster = try MockCluster(brokers: 1)
-        let topic = KafkaTestEnvironment.uniqueName("spend")
-        try cluster.createTopic(topic, partitions: Self.partitions)
-        try Self.produce(0..<400, topic: topic, cluster: cluster)
+        let (cluster, topic) = try Self.cluster(holding: 400)
         let path = directory.appendingPathComponent("group.db").path
 
         let first = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))
@@ -184,10 +187,7 @@ final class TaskSplitJobTests: XCTestCase {
     /// first one's next commit is refused task by task, it stops with
     /// `fenced`, and the second goes on from what the first committed.
     func testCommitsOfTasksClaimedByAnotherContextAreRefused() async throws {
-        let cluster = try MockCluster(brokers: 1)
-        let topic = KafkaTestEnvironment.uniqueName("spend")
-        try cluster.createTopic(topic, partitions: Self.partitions)
-        try Self.produce(0..<400, topic: topic, cluster: cluster)
+        let (cluster, topic) = try Self.cluster(holding: 400)
         let path = directory.appendingPathComponent("fenced.db").path
 
         let first = try StreamTestDriver(batchInterval: .seconds(1), timeout: .seconds(30))

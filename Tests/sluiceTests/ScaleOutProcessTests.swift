@@ -1,4 +1,7 @@
 import Foundation
+import GRDB
+import SluiceSQLite
+import SluiceKafka
 import XCTest
 
 /// Processes of one `sluice run wordcount` job in one consumer group share
@@ -133,6 +136,22 @@ final class ScaleOutProcessTests: XCTestCase {
         XCTAssertEqual(try survivor.waitForExit(timeout: .seconds(30)), 0, survivor.standardError.suffix(2_000).description)
         zombie.signal(SIGTERM)
         _ = try zombie.waitForExit(timeout: .seconds(30))
-        XCTAssertEqual(try WordCountProcesses.counts(cluster.database), WordCountProcesses.expectedCounts(records: records, seed: seed))
+        let actual = try WordCountProcesses.counts(cluster.database)
+        let expected = WordCountProcesses.expectedCounts(records: records, seed: seed)
+        XCTAssertEqual(actual.values.reduce(0, +), expected.values.reduce(0, +), "every word occurrence counted once")
+        if actual != expected {
+            let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrap)
+            for topic in ["lines", "scale-words-repartition"] {
+                let marks = try (Int32(0)..<6).map { try admin.watermarks(of: KafkaTopicPartition(topic: topic, partition: $0)) }
+                print("\(topic): \(marks.map { "\($0.low)..<\($0.high)" })")
+            }
+            let offsets = try SQLiteStore(path: cluster.database).read { db in
+                try Row.fetchAll(db, sql: "SELECT topic, partition, next_offset FROM sluice_offsets ORDER BY topic, partition").map { "\($0["topic"] as String)-\($0["partition"] as Int64)@\($0["next_offset"] as Int64)" }
+            }
+            print("committed: \(offsets)")
+            print("survivor batches:\n\(survivor.standardError.split(separator: "\n").filter { $0.contains(" records=") }.suffix(12).joined(separator: "\n"))")
+            print("zombie:\n\(zombie.standardError.suffix(6_000))\nsurvivor:\n\(survivor.standardError.split(separator: "\n").filter { $0.contains("tasks") || $0.contains("error") || $0.contains("warning") }.joined(separator: "\n").suffix(6_000))")
+        }
+        XCTAssertEqual(actual, expected)
     }
 }

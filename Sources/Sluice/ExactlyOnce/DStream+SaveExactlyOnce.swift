@@ -166,12 +166,7 @@ enum ExactlyOnceOutput {
         let ledger = graph.deadLetters
         let batchInterval = graph.batchInterval
         try graph.addOutput(name: "saveExactlyOnce(\(job))", node: first.node, alsoReading: tables.dropFirst().map(\.node)) { time, ranges in
-            var writes: [TableWrite] = []
-            for table in tables {
-                let rows = try await table.rows(time)
-                try checkRows(rows, of: table, job: job)
-                writes.append(TableWrite(table: table.table, rows: rows))
-            }
+            let writes = try await tableWrites(tables, at: time, job: job)
             // Windows sliding by more than a batch take this batch in now,
             // so that its state is committed with its offsets.
             for advance in advancers { try await advance(time) }

@@ -69,12 +69,7 @@ extension ExactlyOnceOutput {
             let claims = ownership.claims(for: ranges, at: time)
             for claim in claims {
                 let section = try await TaskScope.$current.withValue(claim.key) { () async throws -> TaskCommit in
-                    var writes: [TableWrite] = []
-                    for table in tables {
-                        let rows = try await table.rows(time)
-                        try checkRows(rows, of: table, job: job)
-                        writes.append(TableWrite(table: table.table, rows: rows))
-                    }
+                    let writes = try await tableWrites(tables, at: time, job: job)
                     for advance in advancers { try await advance(time) }
                     let task = claim.key.task
                     let changes = try states.map {
@@ -105,6 +100,17 @@ extension ExactlyOnceOutput {
             try ownership.refused(outcome.fenced, batchTime: time)
         }
         if let recoveredGrid { try graph.restoreGrid(recoveredGrid) }
+    }
+
+    /// Every table's rows at `time` (of the current task, under one).
+    static func tableWrites(_ tables: [ExactlyOnceTable], at time: Time, job: String) async throws -> [TableWrite] {
+        var writes: [TableWrite] = []
+        for table in tables {
+            let rows = try await table.rows(time)
+            try checkRows(rows, of: table, job: job)
+            writes.append(TableWrite(table: table.table, rows: rows))
+        }
+        return writes
     }
 
     /// Checks that every row has the table's number of values.
