@@ -42,9 +42,9 @@ final class JobTakeoverTests: XCTestCase {
         XCTAssertTrue(first.standardError.contains("is now held by") && first.standardError.contains(secondPID),
                       "the fenced process names the one that holds the job: \(first.standardError.suffix(3_000))")
 
-        XCTAssertTrue(second.waitForOutput(timeout: .seconds(120)) { _, log in
-            (try? WordCountProcesses.committedInput(database, job: "grp")) == self.records && SluiceProcess.isIdle(log)
-        }, "the second process finishes the input: \(second.standardError.suffix(2_000))")
+        XCTAssertTrue(second.waitForOutput(timeout: .seconds(120)) { _, _ in
+            WordCountProcesses.isDone(database, job: "grp", records: self.records, bootstrap: bootstrap, partitions: 6)
+        }, "the second process finishes the input and what it repartitioned: \(second.standardError.suffix(2_000))")
         second.signal(SIGTERM)
         XCTAssertEqual(try second.waitForExit(timeout: .seconds(30)), 0, second.standardError)
         XCTAssertEqual(try WordCountProcesses.counts(database), WordCountProcesses.expectedCounts(records: records, seed: seed))
@@ -60,6 +60,23 @@ enum WordCountProcesses {
             return try Int.fetchOne(
                 db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = ? AND topic = ?", arguments: [job, topic]) ?? 0
         }
+    }
+
+    /// Whether job `job` committed `records` records of topic `lines` and
+    /// everything it wrote to its two repartition topics (their high
+    /// watermarks), each of `partitions` partitions.
+    static func isDone(_ path: String, job: String, records: Int, bootstrap: String, partitions: Int32) -> Bool {
+        guard (try? committedInput(path, job: job)) == records,
+              let admin = try? KafkaAdmin(bootstrapServers: bootstrap) else { return false }
+        for topic in ["\(job)-words-repartition", "\(job)-words-per-second-repartition"] {
+            var written = 0
+            for partition in 0..<partitions {
+                guard let marks = try? admin.watermarks(of: KafkaTopicPartition(topic: topic, partition: partition)) else { return false }
+                written += Int(marks.high)
+            }
+            guard (try? committedInput(path, job: job, topic: topic)) == written else { return false }
+        }
+        return true
     }
 
     static func counts(_ path: String) throws -> [String: Int64] {
