@@ -14,7 +14,7 @@ final class CrashRecoveryTests: XCTestCase {
 
         try await WordCountCrashTest().run(
             sinkArgument: "sqlite:\(database)",
-            committedRecords: { try self.committedRecords(database) },
+            committed: { try self.committed(database, topic: $0) },
             counts: {
                 try SQLiteStore(path: database).read { db in
                     var counts: [String: Int64] = [:]
@@ -31,13 +31,13 @@ final class CrashRecoveryTests: XCTestCase {
             })
     }
 
-    /// Records covered by the job's committed offsets (all partitions start at 0).
-    private func committedRecords(_ path: String) throws -> Int {
+    /// The sum of the job's committed next offsets over `topic`'s partitions.
+    private func committed(_ path: String, topic: String) throws -> Int {
         guard FileManager.default.fileExists(atPath: path) else { return 0 }
         return try SQLiteStore(path: path).read { db in
             guard try db.tableExists("sluice_offsets") else { return 0 }
-            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = ? AND topic = 'words'",
-                                    arguments: [WordCountCrashTest.job]) ?? 0
+            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(next_offset), 0) FROM sluice_offsets WHERE job = ? AND topic = ?",
+                                    arguments: [WordCountCrashTest.job, topic]) ?? 0
         }
     }
 }

@@ -26,13 +26,13 @@ final class PostgresCrashRecoveryTests: XCTestCase {
         test.maxRatePerPartition = 1_500
         try await test.run(
             sinkArgument: "postgres:\(url)",
-            committedRecords: {
+            committed: { topic in
                 try await reader.withConnection { connection in
                     let exists = try await connection.query("SELECT to_regclass('sluice_offsets') IS NOT NULL", logger: logger)
                         .collect().first?.decode(Bool.self) ?? false
                     guard exists else { return 0 }
                     let sum = try await connection.query(
-                        "SELECT COALESCE(SUM(next_offset), 0)::bigint FROM sluice_offsets WHERE job = \(WordCountCrashTest.job) AND topic = 'words'",
+                        "SELECT COALESCE(SUM(next_offset), 0)::bigint FROM sluice_offsets WHERE job = \(WordCountCrashTest.job) AND topic = \(topic)",
                         logger: logger
                     ).collect().first?.decode(Int64.self) ?? 0
                     return Int(sum)

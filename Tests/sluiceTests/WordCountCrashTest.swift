@@ -45,14 +45,14 @@ struct WordCountCrashTest {
 
     /// Runs the test against the sink that `sinkArgument` (`--sink`) names.
     /// - Parameters:
-    ///   - committedRecords: records of topic `words` covered by job
-    ///     `crash`'s committed offsets in the sink (all partitions start at
-    ///     0); 0 before the sink exists.
+    ///   - committed: the sum of job `crash`'s committed next offsets over
+    ///     a topic's partitions in the sink (the records of `words`, all
+    ///     partitions starting at 0); 0 before the sink exists.
     ///   - counts: the sink's `word_counts` table.
     ///   - wordsPerSecond: the sink's `words_per_second` table, window start → words.
     func run(
         sinkArgument: String,
-        committedRecords: () async throws -> Int,
+        committed: (_ topic: String) async throws -> Int,
         counts: () async throws -> [String: Int64],
         wordsPerSecond: () async throws -> [Int64: Int64]
     ) async throws {
@@ -79,7 +79,7 @@ struct WordCountCrashTest {
         var random = SeededGenerator(seed: killSeed)
         var log: [String] = []
         for kill in 1...kills {
-            let before = try await committedRecords()
+            let before = try await committed("words")
             let runner = try SluiceProcess(job)
             // Odd kills count from the start (start-up, recovery, first
             // batch); even ones from the run's first commit, so that they
@@ -95,25 +95,34 @@ struct WordCountCrashTest {
             try await Task.sleep(for: .milliseconds(Int(delay * 1_000)))  // the kill's random moment
             runner.signal(SIGKILL)
             _ = try runner.waitForExit(timeout: .seconds(10))
-            let committed = try await committedRecords()
+            let committed = try await committed("words")
             log.append("kill \(kill) \(Int(delay * 1000)) ms after \(since): \(committed) records committed")
             if committed >= records { break }
         }
         print("crash test (\(sinkArgument)):\n" + log.joined(separator: "\n"))
         XCTAssertGreaterThanOrEqual(log.count, 20, "at least 20 kills happened before the input ran out")
 
-        // Let the last run finish the input, then stop it cleanly.
-        let committedBefore = try await committedRecords()
+        // Let the last run finish the input and what it repartitioned (the
+        // repartition topics committed up to their ends), then stop it cleanly.
         let last = try SluiceProcess(job)
-        // It starts at the committed offsets; its batches log what they read,
-        // and it is done once it also read back what it repartitioned.
-        _ = last.waitForOutput(timeout: .seconds(240)) { _, log in
-            committedBefore + SluiceProcess.recordsLogged(log) >= records && SluiceProcess.isIdle(log)
+        func drained() async throws -> Bool {
+            guard try await committed("words") >= records else { return false }
+            for topic in ["\(Self.job)-words-repartition", "\(Self.job)-words-per-second-repartition"] {
+                let written = try (Int32(0)..<4).reduce(0) { $0 + Int(try admin.watermarks(of: KafkaTopicPartition(topic: topic, partition: $1)).high) }
+                guard try await committed(topic) == written else { return false }
+            }
+            return true
+        }
+        let deadline = ContinuousClock.now + .seconds(240)
+        while try await !drained(), ContinuousClock.now < deadline {
+            // Until its next progress line (a batch committed) or a second.
+            let seen = last.standardError.count
+            _ = last.waitForOutput(timeout: .seconds(1)) { _, log in log.count > seen }
         }
         last.signal(SIGTERM)
         XCTAssertEqual(try last.waitForExit(timeout: .seconds(30)), 0, last.standardError)
-        let committed = try await committedRecords()
-        XCTAssertEqual(committed, records, "every record committed")
+        let committedInput = try await committed("words")
+        XCTAssertEqual(committedInput, records, "every record committed")
 
         var expected: [String: Int64] = [:]
         var workload = Workload(format: .words, seed: seed)
