@@ -58,7 +58,7 @@ demo: deps
 bench-consume: deps
 	bash Benchmarks/consume/run.sh
 
-## bench-*: the benchmarks of issues 3–5 (release builds; figures in README "Performance")
+## bench-*: the benchmarks of issues 3–5 (release builds; figures in docs/performance-history.md, a summary in README)
 BENCH := bash Benchmarks/run.sh
 
 bench-kafka-wordcount: deps
