@@ -42,23 +42,33 @@ final class SluiceProcess: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         if let stdin { process.standardInput = stdin }
-        // At end of file a handler stops its own dispatch source: left
-        // registered, it fires again and again on the readable end, and
-        // corelibs-foundation's dispatch manager thread has crashed
-        // (_dispatch_event_loop_drain) when the pipe's descriptor was closed
-        // under such a source.
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
+        // Each pipe is read by a thread of its own, blocking until data or
+        // end of file. corelibs-foundation's readability handlers (dispatch
+        // sources) crashed the test runner in libdispatch's manager thread
+        // (_dispatch_event_loop_drain, bad pointer at 0x30) now and then,
+        // even with each handler removing itself at end of file.
+        Self.read(stdoutPipe.fileHandleForReading, name: "stdout") { [weak self] data in
             self?.update { $0.stdoutData.append(data); if data.isEmpty { $0.stdoutEnded = true } }
         }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
+        Self.read(stderrPipe.fileHandleForReading, name: "stderr") { [weak self] data in
             self?.update { $0.stderrData.append(data); if data.isEmpty { $0.stderrEnded = true } }
         }
         process.terminationHandler = { [weak self] _ in self?.update { $0.exited = true } }
         try process.run()
+    }
+
+    /// Hands each chunk read from `handle` to `deliver` until end of file,
+    /// which it delivers as an empty chunk.
+    private static func read(_ handle: FileHandle, name: String, deliver: @escaping @Sendable (Data) -> Void) {
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                deliver(data)
+                if data.isEmpty { return }
+            }
+        }
+        thread.name = "sluice-test-\(name)"
+        thread.start()
     }
 
     var standardOutput: String { locked { String(decoding: $0.stdoutData, as: UTF8.self) } }
@@ -153,8 +163,6 @@ final class SluiceProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        stdoutPipe.fileHandleForReading.readabilityHandler = nil
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
     }
 }
 

@@ -79,7 +79,6 @@ struct WordCountCrashTest {
         var random = SeededGenerator(seed: killSeed)
         var log: [String] = []
         for kill in 1...kills {
-            let before = try await committed("words")
             let runner = try SluiceProcess(job)
             // Odd kills count from the start (start-up, recovery, first
             // batch); even ones from the run's first commit, so that they
